@@ -1,0 +1,98 @@
+"""Installed-package queries, through ``importlib.metadata``/``importlib.util``.
+
+Never uses ``pkg_resources``.
+"""
+import importlib.util
+import os.path as osp
+import subprocess
+import sys
+
+
+def _distribution(package: str):
+    from importlib import metadata
+    try:
+        return metadata.distribution(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def package_exists(package: str) -> bool:
+    """Whether a module/package called ``package`` can be imported."""
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def is_installed(package: str) -> bool:
+    """Whether ``package`` is installed, as a distribution or a module.
+
+    Args:
+        package (str): distribution or import name, e.g. ``'mmengine'``.
+    """
+    if _distribution(package) is not None:
+        return True
+    return package_exists(package)
+
+
+def get_installed_path(package: str) -> str:
+    """Return the directory an installed package is imported from.
+
+    Works for a distribution whose import name differs from its
+    distribution name (e.g. ``mmcv-full`` → ``mmcv``).
+
+    Raises:
+        ImportError: if the package is not installed.
+    """
+    spec = None
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin is not None:
+        if spec.submodule_search_locations:
+            return osp.dirname(spec.origin)
+        return osp.dirname(spec.origin)
+    if spec is not None and spec.submodule_search_locations:
+        return list(spec.submodule_search_locations)[0]
+
+    dist = _distribution(package)
+    if dist is None:
+        raise ImportError(f'{package} is not installed')
+    top_level = dist.read_text('top_level.txt')
+    names = top_level.split() if top_level else []
+    if not names and dist.files:
+        names = sorted({
+            str(f).split('/')[0]
+            for f in dist.files if str(f).endswith('__init__.py')
+        })
+    for name in names:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None and spec.origin is not None:
+            return osp.dirname(spec.origin)
+    raise ImportError(f'cannot locate the import folder of {package}')
+
+
+def package2module(package: str) -> str:
+    """Import name of an installed distribution (``mmcv-full`` → ``mmcv``)."""
+    dist = _distribution(package)
+    if dist is None:
+        raise ValueError(f'{package} is not installed')
+    top_level = dist.read_text('top_level.txt')
+    if top_level:
+        return top_level.split('\n')[0]
+    raise ValueError(f'can not infer the module name of {package}')
+
+
+def call_command(cmd: list) -> None:
+    """Run a command, raising ``CalledProcessError`` on failure."""
+    subprocess.check_call(cmd)
+
+
+def install_package(package: str):
+    """Install ``package`` with pip unless it is already installed."""
+    if not is_installed(package):
+        call_command([sys.executable, '-m', 'pip', 'install', package])
