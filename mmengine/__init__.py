@@ -37,6 +37,11 @@ _LAZY_ATTRS = {
     'DefaultScope': 'mmengine.registry',
     'build_from_cfg': 'mmengine.registry',
     'init_default_scope': 'mmengine.registry',
+    'build_model_from_cfg': 'mmengine.registry',
+    'build_runner_from_cfg': 'mmengine.registry',
+    'build_scheduler_from_cfg': 'mmengine.registry',
+    'count_registered_modules': 'mmengine.registry',
+    'traverse_registry_tree': 'mmengine.registry',
     # utils
     'ManagerMixin': 'mmengine.utils',
     'ManagerMeta': 'mmengine.utils',
@@ -52,6 +57,11 @@ _LAZY_ATTRS = {
     'track_parallel_progress': 'mmengine.utils',
     'ProgressBar': 'mmengine.utils',
     'Timer': 'mmengine.utils',
+    # runner and hooks
+    'Runner': 'mmengine.runner',
+    'load_checkpoint': 'mmengine.runner',
+    'save_checkpoint': 'mmengine.runner',
+    'Hook': 'mmengine.hooks',
 }
 
 # Root registries are exported at top level too (``from mmengine import MODELS``).
@@ -61,7 +71,7 @@ _REGISTRY_NAMES = (
     'WEIGHT_INITIALIZERS', 'OPTIMIZERS', 'OPTIM_WRAPPERS',
     'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'METRICS', 'EVALUATOR',
     'TASK_UTILS', 'VISUALIZERS', 'VISBACKENDS', 'LOG_PROCESSORS',
-    'INFERENCERS', 'FUNCTIONS')
+    'INFERENCERS', 'FUNCTIONS', 'OPTIM_WRAPPER', 'DATA_TRANSFORMS')
 _LAZY_ATTRS.update({name: 'mmengine.registry' for name in _REGISTRY_NAMES})
 
 _SUBMODULES = frozenset({
@@ -78,7 +88,13 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(f'mmengine.{name}')
     module = _LAZY_ATTRS.get(name)
     if module is None:
-        raise AttributeError(f"module 'mmengine' has no attribute {name!r}")
+        # Every public name of ``mmengine.utils`` is also a top-level name,
+        # as upstream's ``from .utils import *`` made it; the import is cheap.
+        utils = importlib.import_module('mmengine.utils')
+        if name not in getattr(utils, '__all__', ()):
+            raise AttributeError(
+                f"module 'mmengine' has no attribute {name!r}")
+        module = 'mmengine.utils'
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -50,7 +50,7 @@ class ManagerMixin(metaclass=ManagerMeta):
         """
         with _lock:
             assert isinstance(name, str), \
-                f'type of name should be str, but got {type(cls)}'
+                f'type of name should be str, but got {type(name)}'
             instance_dict = cls._instance_dict
             if name not in instance_dict:
                 instance = cls(name=name, **kwargs)
@@ -80,7 +80,8 @@ class ManagerMixin(metaclass=ManagerMeta):
     @classmethod
     def check_instance_created(cls, name: str) -> bool:
         """Whether an instance called ``name`` exists."""
-        return name in cls._instance_dict
+        with _lock:
+            return name in cls._instance_dict
 
     @property
     def instance_name(self) -> str:

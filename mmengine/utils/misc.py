@@ -3,7 +3,7 @@ import collections.abc
 import functools
 import importlib
 import itertools
-import subprocess
+import shutil
 import warnings
 from collections import abc
 from inspect import getfullargspec
@@ -149,8 +149,11 @@ def slice_list(in_list: list, lens: Union[int, list]) -> list:
             length; their sum must equal ``len(in_list)``.
     """
     if isinstance(lens, int):
-        assert len(in_list) % lens == 0
-        lens = [lens] * int(len(in_list) / lens)
+        if lens <= 0 or len(in_list) % lens != 0:
+            raise ValueError(
+                f'cannot slice a list of length {len(in_list)} into pieces '
+                f'of length {lens}')
+        lens = [lens] * (len(in_list) // lens)
     if not isinstance(lens, list):
         raise TypeError('"indices" must be an integer or a list of integers')
     elif sum(lens) != len(in_list):
@@ -181,6 +184,10 @@ def check_prerequisites(
         checker (callable): returns True when a prerequisite is present.
         msg_tmpl (str): message template, formatted with the missing
             prerequisites and the function name.
+
+    Raises:
+        RuntimeError: when the decorated function is called while a
+            prerequisite is missing; the message names the missing ones.
     """
 
     def wrap(func):
@@ -191,8 +198,8 @@ def check_prerequisites(
                 prerequisites, str) else prerequisites
             missing = [item for item in requirements if not checker(item)]
             if missing:
-                print(msg_tmpl.format(', '.join(missing), func.__name__))
-                raise RuntimeError('Prerequisites not meet.')
+                raise RuntimeError(
+                    msg_tmpl.format(', '.join(missing), func.__name__))
             return func(*args, **kwargs)
 
         return wrapped_func
@@ -209,9 +216,7 @@ def _check_py_package(package: str) -> bool:
 
 
 def _check_executable(cmd: str) -> bool:
-    return subprocess.call(f'which {cmd}', shell=True,
-                           stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL) == 0
+    return shutil.which(cmd) is not None
 
 
 def requires_package(prerequisites):

@@ -1,6 +1,6 @@
-"""Installed-package queries, through ``importlib.metadata``/``importlib.util``.
+"""Installed-package queries through importlib.metadata and importlib.util.
 
-Never uses ``pkg_resources``.
+The setuptools runtime API is deliberately not used.
 """
 import importlib.util
 import os.path as osp
@@ -42,7 +42,8 @@ def get_installed_path(package: str) -> str:
     distribution name (e.g. ``mmcv-full`` → ``mmcv``).
 
     Raises:
-        ImportError: if the package is not installed.
+        importlib.metadata.PackageNotFoundError: (a subclass of
+            ``ImportError``) if the package is not installed.
     """
     spec = None
     try:
@@ -50,30 +51,47 @@ def get_installed_path(package: str) -> str:
     except (ImportError, ValueError):
         spec = None
     if spec is not None and spec.origin is not None:
-        if spec.submodule_search_locations:
-            return osp.dirname(spec.origin)
         return osp.dirname(spec.origin)
     if spec is not None and spec.submodule_search_locations:
         return list(spec.submodule_search_locations)[0]
 
     dist = _distribution(package)
     if dist is None:
-        raise ImportError(f'{package} is not installed')
-    top_level = dist.read_text('top_level.txt')
-    names = top_level.split() if top_level else []
-    if not names and dist.files:
-        names = sorted({
-            str(f).split('/')[0]
-            for f in dist.files if str(f).endswith('__init__.py')
-        })
-    for name in names:
+        from importlib.metadata import PackageNotFoundError
+
+        # Its message reads "No package metadata was found for <package>".
+        raise PackageNotFoundError(package)
+    for name in _top_level_modules(dist):
         try:
             spec = importlib.util.find_spec(name)
         except (ImportError, ValueError):
             continue
         if spec is not None and spec.origin is not None:
             return osp.dirname(spec.origin)
-    raise ImportError(f'cannot locate the import folder of {package}')
+        if spec is not None and spec.submodule_search_locations:
+            return list(spec.submodule_search_locations)[0]
+    raise ImportError(
+        f'{package} is installed but none of its modules '
+        f'{_top_level_modules(dist)} can be located')
+
+
+def _top_level_modules(dist) -> list:
+    """Import names a distribution provides, the most likely one first.
+
+    Public names come before private ones (PyYAML lists ``_yaml`` before
+    ``yaml``), and a name matching the distribution name comes first.
+    """
+    top_level = dist.read_text('top_level.txt')
+    names = [n.strip() for n in top_level.split()] if top_level else []
+    if not names and dist.files:
+        names = sorted({
+            str(f).split('/')[0]
+            for f in dist.files if str(f).endswith('__init__.py')
+        })
+    dist_name = (dist.metadata['Name'] or '').lower().replace('-', '_')
+    return sorted(
+        dict.fromkeys(n for n in names if n),
+        key=lambda n: (n.startswith('_'), n.lower() != dist_name))
 
 
 def package2module(package: str) -> str:
@@ -81,9 +99,9 @@ def package2module(package: str) -> str:
     dist = _distribution(package)
     if dist is None:
         raise ValueError(f'{package} is not installed')
-    top_level = dist.read_text('top_level.txt')
-    if top_level:
-        return top_level.split('\n')[0]
+    names = _top_level_modules(dist)
+    if names:
+        return names[0]
     raise ValueError(f'can not infer the module name of {package}')
 
 

@@ -2,7 +2,6 @@
 import os
 import re
 import subprocess
-import warnings
 from typing import Tuple
 
 _RELEASE_RE = re.compile(
@@ -26,27 +25,27 @@ def digit_version(version_str: str, length: int = 4) -> Tuple[int, ...]:
     Raises:
         ValueError: if ``version_str`` is not a valid version.
     """
+    if not isinstance(version_str, str):
+        raise TypeError(
+            f'version must be a str, got {type(version_str).__name__}')
     match = _RELEASE_RE.match(version_str.strip())
     if not match:
         raise ValueError(f'failed to parse version {version_str!r}')
     release = [int(x) for x in match.group('release').split('.')]
-    assert len(release) <= length, \
-        f'version {version_str!r} has more than {length} components'
-    release = release + [0] * (length - len(release))
+    # Extra components beyond ``length`` are dropped, like the original.
+    release = release[:length] + [0] * (length - len(release))
     pre = match.group('pre')
     if pre is not None:
-        pre = pre.lower()
+        # alpha < beta < rc < release, as in PEP 440.
         mapping = {'a': -3, 'alpha': -3, 'b': -2, 'beta': -2, 'c': -1,
                    'rc': -1, 'pre': -1, 'preview': -1}
-        if pre not in ('rc', 'c', 'pre', 'preview'):
-            warnings.warn(f'unknown prerelease version {pre}, '
-                          'version checking may go wrong')
-        release.extend([mapping[pre], int(match.group('pre_n') or 0)])
+        release.extend([mapping[pre.lower()], int(match.group('pre_n') or 0)])
+    elif match.group('dev') is not None:
+        # A dev release sorts before any pre-release of the same version.
+        release.extend([-4, int(match.group('dev') or 0)])
     elif match.group('post') is not None or match.group('post2') is not None:
         release.extend([1, int(match.group('post') or match.group('post2')
                                or 0)])
-    elif match.group('dev') is not None:
-        release.extend([-4, int(match.group('dev') or 0)])
     else:
         release.extend([0, 0])
     return tuple(release)
