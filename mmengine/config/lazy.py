@@ -13,7 +13,33 @@ import importlib
 from typing import Any, Optional, Union
 
 
-class LazyObject:
+class _LazyValue:
+    """Shared behaviour of lazy config values: immutable, compared and
+    hashed by what they point to, shared (not copied) by copy/deepcopy."""
+
+    def _key(self) -> tuple:
+        raise NotImplementedError  # abstract: each subclass names its key
+
+    def __eq__(self, other: Any) -> bool:
+        return type(other) is type(self) and other._key() == self._key()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, ) + self._key())
+
+    def __getstate__(self) -> dict:
+        return dict(self.__dict__)
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo: dict):
+        return self
+
+
+class LazyObject(_LazyValue):
     """A module, or an object imported from a module, imported on demand.
 
     Args:
@@ -92,24 +118,6 @@ class LazyObject:
     def _key(self) -> tuple:
         return (self.module, self.imported)
 
-    def __eq__(self, other: Any) -> bool:
-        return type(other) is type(self) and other._key() == self._key()
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, ) + self._key())
-
-    def __getstate__(self) -> dict:
-        return dict(self.__dict__)
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-
-    def __copy__(self) -> 'LazyObject':
-        return self
-
-    def __deepcopy__(self, memo: dict) -> 'LazyObject':
-        return self
-
     def __str__(self) -> str:
         if self.imported is None:
             return self.module
@@ -119,7 +127,7 @@ class LazyObject:
         return f"<LazyObject '{self}'>"
 
 
-class LazyAttr:
+class LazyAttr(_LazyValue):
     """An attribute of a :class:`LazyObject` (or of another ``LazyAttr``).
 
     ``import torch.nn as nn; norm = nn.BatchNorm2d`` binds ``norm`` to
@@ -174,24 +182,6 @@ class LazyAttr:
 
     def _key(self) -> tuple:
         return (self.name, self.source)
-
-    def __eq__(self, other: Any) -> bool:
-        return type(other) is type(self) and other._key() == self._key()
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, ) + self._key())
-
-    def __getstate__(self) -> dict:
-        return dict(self.__dict__)
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-
-    def __copy__(self) -> 'LazyAttr':
-        return self
-
-    def __deepcopy__(self, memo: dict) -> 'LazyAttr':
-        return self
 
     def __str__(self) -> str:
         return f'{self.source}.{self.name}'
