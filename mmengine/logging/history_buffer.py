@@ -264,9 +264,16 @@ class HistoryBuffer:
         argument and may read ``self._log_history`` / ``self._count_history``.
 
         Raises:
+            TypeError: if ``method`` is not a named callable.
             ValueError: if a different function with the same name is
                 already registered.
         """
+        if not callable(method) or not isinstance(
+                getattr(method, '__name__', None), str):
+            raise TypeError(
+                'HistoryBuffer.register_statistics expects a function (its '
+                f'__name__ becomes the statistic name), but got '
+                f'{type(method).__name__}: {method!r}'[:300])
         name = method.__name__
         old = cls._statistics_methods.get(name)
         if old is not None and old is not method and (

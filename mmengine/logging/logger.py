@@ -248,6 +248,14 @@ class MMLogger(logging.Logger, ManagerMixin):
                  file_mode: str = 'w',
                  distributed: bool = False,
                  file_handler_cfg: Optional[dict] = None) -> None:
+        if not isinstance(logger_name, str):
+            raise TypeError('MMLogger: logger_name must be a str, but got '
+                            f'{type(logger_name).__name__}: {logger_name!r}')
+        if log_file is not None and not isinstance(log_file,
+                                                   (str, os.PathLike)):
+            raise TypeError('MMLogger: log_file must be a str, a path-like '
+                            'object or None, but got '
+                            f'{type(log_file).__name__}: {log_file!r}')
         logging.Logger.__init__(self, logger_name)
         ManagerMixin.__init__(self, name)
         self.propagate = False

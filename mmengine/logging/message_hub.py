@@ -143,9 +143,15 @@ class MessageHub(ManagerMixin):
                 :meth:`state_dict`. Defaults to True.
 
         Raises:
-            TypeError: if ``value`` or ``count`` is not a single number.
+            TypeError: if ``key`` is not a str, or ``value`` or ``count`` is
+                not a single number.
             ValueError: if ``resumed`` differs from an earlier update.
         """
+        if not isinstance(key, str):
+            # Keys are matched by their 'train/', 'val/', 'test/' prefix.
+            raise TypeError('MessageHub.update_scalar: key must be a str '
+                            "such as 'train/loss', but got "
+                            f'{type(key).__name__}: {key!r}')
         value = to_scalar(value, f'MessageHub.update_scalar: {key!r} value')
         count = to_scalar(count, f'MessageHub.update_scalar: {key!r} count')
         self._set_resumed_key(key, resumed)

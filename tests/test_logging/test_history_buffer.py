@@ -149,6 +149,8 @@ def test_register_statistics():
         other.__name__ = 'weighted_mean'
         with pytest.raises(ValueError, match="'weighted_mean' is already"):
             HistoryBuffer.register_statistics(other)
+        with pytest.raises(TypeError, match='expects a function.*got int'):
+            HistoryBuffer.register_statistics(5)
     finally:
         HistoryBuffer._statistics_methods.pop('weighted_mean', None)
 

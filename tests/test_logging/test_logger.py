@@ -212,6 +212,11 @@ def test_constructor_errors(tmp_path):
             file_handler_cfg=dict(type='NoSuchHandler'))
     with pytest.raises(TypeError, match='file_handler_cfg must be a dict'):
         MMLogger('t_bad', file_handler_cfg='FileHandler')
+    with pytest.raises(TypeError, match='log_file must be a str.*got int'):
+        MMLogger.get_instance('t_bad', log_file=5)
+    with pytest.raises(TypeError, match='logger_name must be a str'):
+        MMLogger.get_instance('t_bad', logger_name=3)
+    assert not MMLogger.check_instance_created('t_bad')
 
 
 def test_print_log(capsys):
@@ -250,15 +255,26 @@ def test_print_log_errors():
         print_log('x', logger='t_print_log_level', level='LOUD')
 
 
-def test_import_is_light():
-    code = ('import sys, mmengine.logging; '
-            "print(sorted(m for m in ('torch', 'rich', 'numpy') "
-            'if m in sys.modules))')
-    out = subprocess.run([sys.executable, '-c', code],
+def test_import_is_light(tmp_path):
+    # Importing the package, and logging to the console and a file, pulls
+    # in neither torch, numpy nor rich.
+    code = textwrap.dedent('''
+        import sys, mmengine.logging
+        heavy = ('torch', 'rich', 'numpy', 'yaml')
+        print(sorted(m for m in heavy if m in sys.modules))
+        from mmengine.logging import MMLogger, print_log
+        logger = MMLogger.get_instance('light', log_file=sys.argv[1])
+        print_log('hello', logger='current')
+        logger.error('oops')
+        print(sorted(m for m in heavy if m in sys.modules))
+    ''')
+    out = subprocess.run([sys.executable, '-c', code,
+                          str(tmp_path / 'light.log')],
                          capture_output=True,
                          text=True,
-                         check=True).stdout
-    assert out.strip() == '[]'
+                         check=True).stdout.splitlines()
+    assert out[0] == '[]' and out[-1] == '[]', out
+    assert 'hello' in (tmp_path / 'light.log').read_text()
 
 
 _DIST_CHILD = textwrap.dedent('''
@@ -273,7 +289,11 @@ _DIST_CHILD = textwrap.dedent('''
     per_rank = MMLogger.get_instance(
         'per_rank', log_file=os.path.join(folder, 'run.log'),
         distributed=True)
-    for logger in (shared, per_rank):
+    debug = MMLogger.get_instance(
+        'debug', log_file=os.path.join(folder, 'debug.log'),
+        log_level='DEBUG')
+    for logger in (shared, per_rank, debug):
+        logger.debug(f'debug from rank {rank}')
         logger.info(f'info from rank {rank}')
         logger.error(f'error from rank {rank}')
     dist.barrier()
@@ -305,18 +325,77 @@ def test_distributed_ranks(tmp_path):
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
         outs.append(out)
-    # Rank 0 prints everything; rank 1 prints only errors.
-    assert outs[0].count('info from rank 0') == 2
-    assert outs[0].count('error from rank 0') == 2
+    # Rank 0 prints everything at its level; rank 1 prints only errors.
+    assert outs[0].count('info from rank 0') == 3
+    assert outs[0].count('error from rank 0') == 3
+    assert outs[0].count('debug from rank 0') == 1
     assert 'info from rank 1' not in outs[1]
-    assert outs[1].count('error from rank 1') == 2
+    assert 'debug from rank 1' not in outs[1]
+    assert outs[1].count('error from rank 1') == 3
     host = socket.gethostname()
     files = sorted(os.listdir(tmp_path))
+    # distributed=True or log_level='DEBUG': one file per rank; otherwise
+    # only rank 0 writes the given file.
     assert files == sorted([
         'shared.log', f'run_{host}_device0_rank0.log',
-        f'run_{host}_device1_rank1.log'
+        f'run_{host}_device1_rank1.log', f'debug_{host}_device0_rank0.log',
+        f'debug_{host}_device1_rank1.log'
     ])
     shared = (tmp_path / 'shared.log').read_text()
     assert 'rank 0' in shared and 'rank 1' not in shared
-    rank1 = (tmp_path / f'run_{host}_device1_rank1.log').read_text()
-    assert 'info from rank 1' in rank1 and 'error from rank 1' in rank1
+    for stem, levels in (('run', ('info', 'error')),
+                         ('debug', ('debug', 'info', 'error'))):
+        for rank in (0, 1):
+            text = (tmp_path /
+                    f'{stem}_{host}_device{rank}_rank{rank}.log').read_text()
+            assert '\033' not in text
+            lines = text.splitlines()
+            assert [line.split(' - ')[2] for line in lines
+                    ] == [level.upper() for level in levels]
+            assert all(
+                line.endswith(f'from rank {rank}') for line in lines)
+
+
+_PTY_CHILD = textwrap.dedent('''
+    import sys
+    from mmengine.logging import MMLogger
+    assert sys.stdout.isatty()
+    logger = MMLogger.get_instance('pty', log_file=sys.argv[1])
+    logger.info('plain')
+    logger.warning('yellow')
+    logger.error('red')
+''')
+
+
+@pytest.mark.skipif(sys.platform == 'win32', reason='needs a pseudo-tty')
+def test_real_terminal_gets_colours_file_stays_plain(tmp_path):
+    import pty
+    master, slave = pty.openpty()
+    env = dict(os.environ)
+    env.pop('NO_COLOR', None)
+    log_file = tmp_path / 'pty.log'
+    proc = subprocess.Popen([sys.executable, '-c', _PTY_CHILD,
+                             str(log_file)],
+                            stdout=slave,
+                            stderr=subprocess.PIPE,
+                            env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO once the child has closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    console = b''.join(chunks).decode()
+    assert '\033[33mWARNING\033[0m - yellow' in console
+    assert '\033[31mERROR\033[0m' in console
+    text = log_file.read_text()
+    assert '\033' not in text
+    assert [line.split(' - ')[2] for line in text.splitlines()
+            ] == ['INFO', 'WARNING', 'ERROR']

@@ -62,6 +62,11 @@ def test_errors(hub):
     with pytest.raises(TypeError, match="'train/x' count"):
         hub.update_scalar('train/x', 1, [1, 2])
     assert 'train/x' not in hub.log_scalars
+    with pytest.raises(TypeError, match='key must be a str.*got int: 3'):
+        hub.update_scalar(3, 1.0)
+    with pytest.raises(TypeError, match='key must be a str'):
+        hub.update_scalars({('train', 'a'): 1.0})
+    assert not hub.log_scalars
     with pytest.raises(TypeError, match='expects a dict'):
         hub.update_scalars([('train/a', 1)])
     with pytest.raises(KeyError, match="'train/a' is a dict without"):
