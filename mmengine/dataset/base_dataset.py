@@ -2,6 +2,7 @@
 import copy
 import functools
 import logging
+import operator
 import os
 import os.path as osp
 import pickle
@@ -116,7 +117,10 @@ class BaseDataset(Dataset):
         >>> class ToyDataset(BaseDataset):
         ...     METAINFO = dict(classes=('cat', 'dog'))
         >>> ds = ToyDataset(data_root='data/', ann_file='ann.json',
-        ...                 data_prefix=dict(img_path='train/'))
+        ...                 data_prefix=dict(img_path='train/'),
+        ...                 lazy_init=True)  # reads ann.json on first use
+        >>> ds.metainfo
+        {'classes': ('cat', 'dog')}
         >>> ds.get_data_info(0)['img_path']  # doctest: +SKIP
         'data/train/xxx/xxx_0.jpg'
     """
@@ -153,6 +157,13 @@ class BaseDataset(Dataset):
             raise TypeError('data_prefix must be a dict mapping sample keys '
                             'to path prefixes, but got '
                             f'{type(data_prefix).__name__}')
+        if filter_cfg is not None and not isinstance(filter_cfg, Mapping):
+            raise TypeError('filter_cfg must be a dict or None, but got '
+                            f'{type(filter_cfg).__name__}: {filter_cfg!r}')
+        if isinstance(max_refetch, bool) or not isinstance(
+                max_refetch, int) or max_refetch < 0:
+            raise TypeError('max_refetch must be a non-negative int, but got '
+                            f'{type(max_refetch).__name__}: {max_refetch!r}')
         self.data_prefix = dict(copy.copy(data_prefix))
         self.filter_cfg = copy.deepcopy(filter_cfg)
         self._indices = indices
@@ -208,7 +219,11 @@ class BaseDataset(Dataset):
                 f'{type(self).__name__}: ann_file is empty, so there is no '
                 'annotation file to load; pass ann_file=... or override '
                 '`load_data_list()` to build the data list another way')
-        annotations = load(self.ann_file)
+        try:
+            annotations = load(self.ann_file)
+        except TypeError as e:  # e.g. an unsupported file extension
+            raise TypeError(f'Cannot load the annotation file '
+                            f'{self.ann_file!r}: {e}') from e
         if not isinstance(annotations, dict):
             raise TypeError(
                 f'The annotation file {self.ann_file!r} must contain a dict '
@@ -517,6 +532,11 @@ class BaseDataset(Dataset):
         Returns:
             dict: The sample's information.
         """
+        try:
+            idx = operator.index(idx)  # ints, numpy ints, int tensors
+        except TypeError:
+            raise TypeError(f'{type(self).__name__} indices must be ints, '
+                            f'but got {type(idx).__name__}: {idx!r}') from None
         length = len(self)
         if not -length <= idx < length:
             raise IndexError(f'index {idx} is out of range for '

@@ -249,8 +249,11 @@ class RepeatDataset(_WrapperMixin, Dataset):
                  times: int,
                  lazy_init: bool = False):
         self.dataset = _build_dataset(dataset, 'RepeatDataset')
-        if isinstance(times, bool) or not isinstance(times, int) \
-                or times < 0:
+        if isinstance(times, bool) or not isinstance(times, int):
+            raise TypeError('RepeatDataset: times must be a non-negative '
+                            f'int, but got {type(times).__name__}: '
+                            f'{times!r}')
+        if times < 0:
             raise ValueError('RepeatDataset: times must be a non-negative '
                              f'int, but got {times!r}')
         self.times = times
@@ -321,6 +324,15 @@ class ClassBalancedDataset(_WrapperMixin, Dataset):
             raise TypeError('ClassBalancedDataset: the wrapped '
                             f'{type(self.dataset).__name__} has no '
                             '`get_cat_ids(idx)` method')
+        if isinstance(oversample_thr, bool) or not isinstance(
+                oversample_thr, (int, float)):
+            raise TypeError('ClassBalancedDataset: oversample_thr must be a '
+                            'float, but got '
+                            f'{type(oversample_thr).__name__}: '
+                            f'{oversample_thr!r}')
+        if not oversample_thr >= 0:  # also rejects NaN
+            raise ValueError('ClassBalancedDataset: oversample_thr must be '
+                             f'>= 0, but got {oversample_thr!r}')
         self.oversample_thr = float(oversample_thr)
         self._metainfo = self.dataset.metainfo
         self._fully_initialized = False
@@ -372,6 +384,10 @@ class ClassBalancedDataset(_WrapperMixin, Dataset):
     @force_full_init
     def _get_ori_dataset_idx(self, idx: int) -> int:
         """Index in the wrapped dataset of global sample ``idx``."""
+        length = len(self.repeat_indices)
+        if not -length <= idx < length:
+            raise IndexError(f'index {idx} is out of range for '
+                             f'ClassBalancedDataset of {length} samples')
         return self.repeat_indices[idx]
 
     @force_full_init

@@ -156,6 +156,8 @@ def test_repeat(ds_a):
         RepeatDataset(dataset=[0], times=5)
     with pytest.raises(ValueError, match='times'):
         RepeatDataset(dataset=ds_a, times=-1)
+    with pytest.raises(TypeError, match=r"times must be .*int, but got str"):
+        RepeatDataset(dataset=ds_a, times='3')
     with pytest.raises(NotImplementedError):
         rep.get_subset(1)
     lazy = RepeatDataset(dataset=ds_a, times=2, lazy_init=True)
@@ -204,6 +206,23 @@ def test_class_balanced_needs_get_cat_ids(tmp_path):
         ClassBalancedDataset(dataset=ds, oversample_thr=0.1)
     with pytest.raises(TypeError):
         ClassBalancedDataset(dataset=[0], oversample_thr=0.1)
+
+
+def test_class_balanced_bad_args(tmp_path):
+    ds = CatDataset(ann_file=make_ann(tmp_path, 'bad', 3))
+    with pytest.raises(TypeError, match='oversample_thr must be a float, '
+                       'but got str'):
+        ClassBalancedDataset(dataset=ds, oversample_thr='0.1')
+    with pytest.raises(ValueError, match='oversample_thr must be >= 0'):
+        ClassBalancedDataset(dataset=ds, oversample_thr=-0.1)
+    cbd = ClassBalancedDataset(dataset=ds, oversample_thr=1e-3)
+    assert cbd.oversample_thr == 1e-3 and len(cbd) == 3
+    with pytest.raises(IndexError, match='index 3 is out of range for '
+                       'ClassBalancedDataset of 3 samples'):
+        cbd[3]
+    assert cbd[-1]['idx'] == 2
+    assert ClassBalancedDataset(dataset=ds, oversample_thr=1).oversample_thr \
+        == 1.0
 
 
 def test_class_balanced_lazy(tmp_path):

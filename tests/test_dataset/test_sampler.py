@@ -217,3 +217,128 @@ def test_default_sampler_two_ranks_gloo(tmp_path):
     assert results[0]['True-0']['indices'] != results[0]['True-1']['indices']
     inf0, inf1 = results[0]['infinite'], results[1]['infinite']
     assert not set(inf0[:5]) & set(inf1[:5])
+
+
+# --------------------------------------------------------------------------
+# Exact resume: state_dict(consumed) / load_state_dict / set_start
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize('round_up', [True, False])
+@pytest.mark.parametrize('shuffle', [True, False])
+def test_default_sampler_resume(round_up, shuffle):
+    n, ws = 11, 3
+    for rank in range(ws):
+        with with_rank(rank, ws):
+            straight = DefaultSampler(range(n), shuffle=shuffle, seed=4,
+                                      round_up=round_up)
+            epochs = []
+            for epoch in range(3):
+                straight.set_epoch(epoch)
+                epochs.append(list(straight))
+            for epoch in range(3):
+                for consumed in range(len(epochs[epoch]) + 1):
+                    straight.set_epoch(epoch)
+                    state = straight.state_dict(consumed=consumed)
+                    # a fresh sampler with another seed, as after a restart
+                    resumed = DefaultSampler(range(n), shuffle=shuffle,
+                                             seed=99, round_up=round_up)
+                    resumed.load_state_dict(state)
+                    assert resumed.epoch == epoch and resumed.seed == 4
+                    assert list(resumed) == epochs[epoch][consumed:]
+                    # the skip happens once: the next pass is whole
+                    assert list(resumed) == epochs[epoch]
+                    resumed.set_epoch(epoch + 1)
+                    if epoch < 2:
+                        assert list(resumed) == epochs[epoch + 1]
+    with with_rank(0, 1):
+        sampler = DefaultSampler(range(6), seed=0)
+        sampler.set_start(4)
+        assert len(sampler) == 6  # __len__ stays the whole epoch
+        assert len(list(sampler)) == 2
+
+
+def test_sampler_state_is_plain_and_weights_only_loadable(tmp_path):
+    with with_rank(0, 1):
+        default = DefaultSampler(range(10), seed=3)
+        default.set_epoch(2)
+        infinite = InfiniteSampler(range(10), seed=3)
+    state = dict(default=default.state_dict(consumed=4),
+                 infinite=infinite.state_dict(consumed=25))
+    assert state['default'] == dict(
+        epoch=2, seed=3, start=4, shuffle=True, round_up=True, world_size=1,
+        dataset_len=10)
+    assert state['infinite'] == dict(
+        seed=3, start=25, shuffle=True, world_size=1, dataset_len=10)
+    torch.save(state, tmp_path / 'ckpt.pth')
+    assert torch.load(tmp_path / 'ckpt.pth', weights_only=True) == state
+
+
+def test_sampler_load_state_dict_errors():
+    with with_rank(0, 2):
+        default = DefaultSampler(range(10), seed=3)
+        infinite = InfiniteSampler(range(10), seed=3)
+        good = default.state_dict(consumed=2)
+        with pytest.raises(ValueError, match='dataset_len=12'):
+            default.load_state_dict({**good, 'dataset_len': 12})
+        with pytest.raises(ValueError, match='world_size=4'):
+            infinite.load_state_dict(
+                {**infinite.state_dict(), 'world_size': 4})
+        with pytest.raises(KeyError, match=r"\['epoch'\]"):
+            default.load_state_dict(
+                {k: v for k, v in good.items() if k != 'epoch'})
+        with pytest.raises(TypeError, match='expects a dict.*list'):
+            default.load_state_dict([])
+        with pytest.raises(TypeError, match='seed must be an int.*None'):
+            default.load_state_dict({**good, 'seed': None})
+        with pytest.raises(TypeError, match='start must be.*float'):
+            default.load_state_dict({**good, 'start': 1.5})
+        # nothing was changed by the failed loads
+        assert default.epoch == 0 and default.seed == 3
+        with pytest.raises(ValueError, match='non-negative int, but got -1'):
+            default.set_start(-1)
+        with pytest.raises(TypeError, match='consumed must be.*str'):
+            infinite.state_dict(consumed='3')
+        with pytest.raises(TypeError, match='start must be.*bool'):
+            infinite.set_start(True)
+
+
+@pytest.mark.parametrize('size,ws', [(5, 1), (7, 2), (6, 3), (2, 4)])
+@pytest.mark.parametrize('shuffle', [True, False])
+def test_infinite_sampler_resume(size, ws, shuffle):
+    for rank in range(ws):
+        with with_rank(rank, ws):
+            straight = list(itertools.islice(
+                InfiniteSampler(range(size), shuffle=shuffle, seed=8), 40))
+            for consumed in range(25):
+                src = InfiniteSampler(range(size), shuffle=shuffle, seed=8)
+                state = src.state_dict(consumed=consumed)
+                resumed = InfiniteSampler(range(size), shuffle=shuffle,
+                                          seed=1)
+                resumed.load_state_dict(state)
+                assert list(itertools.islice(resumed, 15)) == \
+                    straight[consumed:consumed + 15]
+    # the rank streams still partition the global stream
+    if ws > 1:
+        with with_rank(0, 1):
+            full = list(itertools.islice(
+                InfiniteSampler(range(size), shuffle=shuffle, seed=8),
+                20 * ws))
+        for rank in range(ws):
+            with with_rank(rank, ws):
+                part = list(itertools.islice(
+                    InfiniteSampler(range(size), shuffle=shuffle, seed=8),
+                    20))
+            assert part == full[rank::ws]
+
+
+def test_infinite_sampler_far_start_is_o1():
+    # Pass p of the global stream is randperm(size) seeded with seed + p,
+    # so a start a billion passes away costs one permutation.
+    with with_rank(1, 2):
+        sampler = InfiniteSampler(range(10), seed=5)
+        start = 10**10
+        sampler.set_start(start)
+        first = next(iter(sampler))
+    pos = 1 + start * 2
+    g = torch.Generator()
+    g.manual_seed(5 + pos // 10)
+    assert first == torch.randperm(10, generator=g).tolist()[pos % 10]
