@@ -64,6 +64,22 @@ def _indent_tail(text: str, spaces: int) -> str:
     return text.replace('\n', '\n' + ' ' * spaces)
 
 
+def _format_field(name: Any, value: Any) -> str:
+    """Render one ``name: value`` entry of ``__repr__`` (unindented).
+
+    Continuation lines of a multi-line value are indented by 4 so they sit
+    under the value; a non-empty dict is shown as ``name:`` followed by its
+    own entries, one per line, indented by 4 (the documented layout of a
+    dict nested in a data element).
+    """
+    if isinstance(value, dict) and value:
+        body = ''.join(
+            '\n    ' + _indent_tail(_format_field(k, v), 4)
+            for k, v in value.items())
+        return f'{name}:{body}'
+    return f'{name}: {_indent_tail(repr(value), 4)}'
+
+
 class BaseDataElement:
     """Base class of all data elements (data samples, instances, pixels).
 
@@ -303,8 +319,14 @@ class BaseDataElement:
         return dict(self.metainfo_items())
 
     def get(self, key: str, default: Any = None) -> Any:
-        """Like ``dict.get`` over metainfo and data fields."""
-        return getattr(self, key, default)
+        """Like ``dict.get`` over metainfo and data fields.
+
+        Only fields count: ``get('keys')`` returns ``default``, not the
+        ``keys`` method.
+        """
+        if key in self:
+            return getattr(self, key, default)
+        return default
 
     def pop(self, *args) -> Any:
         """Remove a metainfo or data field and return its value.
@@ -398,14 +420,26 @@ class BaseDataElement:
     def to_tensor(self) -> 'BaseDataElement':
         """Convert all ``numpy.ndarray`` values to tensors."""
 
-        def convert(v):
+        def convert(name, v):
             if isinstance(v, np.ndarray):
+                if v.dtype.kind not in 'biufc':
+                    raise TypeError(
+                        f'Can not convert field `{name}` of '
+                        f'{type(self).__name__} to a tensor: numpy dtype '
+                        f'{v.dtype} has no tensor equivalent (expected a '
+                        f'bool, integer, float or complex array)')
+                # Tensors can not have negative strides (``arr[::-1]``).
+                if any(stride < 0 for stride in v.strides):
+                    v = v.copy()
                 return torch.from_numpy(v)
             if isinstance(v, BaseDataElement):
                 return v.to_tensor()
             return v
 
-        return self._map_data(convert)
+        new_element = self.__class__()
+        new_element.set_metainfo(dict(self.metainfo_items()))
+        new_element.set_data({k: convert(k, v) for k, v in self.items()})
+        return new_element
 
     # ------------------------------------------------------------------
     # display
@@ -413,10 +447,10 @@ class BaseDataElement:
     def __repr__(self) -> str:
         lines = [f'<{type(self).__name__}(', '', '    META INFORMATION']
         for k, v in self.metainfo_items():
-            lines.append(f'    {k}: {_indent_tail(repr(v), 8)}')
+            lines.append('    ' + _indent_tail(_format_field(k, v), 4))
         lines += ['', '    DATA FIELDS']
         for k, v in self.items():
-            lines.append(f'    {k}: {_indent_tail(repr(v), 8)}')
+            lines.append('    ' + _indent_tail(_format_field(k, v), 4))
         lines.append(f') at {hex(id(self))}>')
         return '\n'.join(lines)
 

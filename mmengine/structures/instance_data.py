@@ -1,12 +1,12 @@
 """``InstanceData``: per-instance annotations or predictions (boxes, labels,
 masks...) whose data fields all have the same length."""
 from collections.abc import Sized
-from typing import Any, List, Sequence, Union
+from typing import Any, List, Optional, Sequence, Tuple, Type, Union
 
 import numpy as np
 import torch
 
-from .base_data_element import _PRIVATE_FIELDS, BaseDataElement
+from .base_data_element import BaseDataElement
 
 IndexType = Union[str, slice, int, list, torch.LongTensor,
                   torch.BoolTensor, np.ndarray]
@@ -21,9 +21,11 @@ class InstanceData(BaseDataElement):
     ``__getitem__`` (with slices) and a ``cat`` class/static method.
 
     Indexing (``inst[idx]``) returns a new ``InstanceData`` with the same
-    metainfo; ``idx`` may be an int (the dimension is kept), a slice, a
-    list of ints or bools, or a 1-D long/bool tensor or numpy array. A
-    string key returns the data field of that name.
+    metainfo; ``idx`` may be an int (the dimension is kept), a slice (any
+    step), a list of ints or bools, or a 1-D long/bool tensor or numpy
+    array; a bool mask needs one entry per instance. Tuples are refused
+    (there is only one instance axis). A string key returns the data field
+    of that name. Empty selections keep each field's trailing shape.
 
     Examples:
         >>> import torch
@@ -36,17 +38,41 @@ class InstanceData(BaseDataElement):
         4
     """
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name not in _PRIVATE_FIELDS:
-            assert isinstance(value, Sized), (
-                f'value of `{name}` must contain `__len__` attribute, but '
-                f'got {type(value)}')
+    def set_field(self,
+                  value: Any,
+                  name: str,
+                  dtype: Optional[Union[Type, Tuple[Type, ...]]] = None,
+                  field_type: str = 'data') -> None:
+        """Set a field; data fields must match the length of the others.
+
+        Attribute assignment, ``set_data`` and direct ``set_field`` calls
+        all land here, so none of them can store a field of another length.
+        See :meth:`BaseDataElement.set_field` for the arguments.
+        """
+        if (field_type == 'data' and name not in self._metainfo_fields
+                and (dtype is None or isinstance(value, dtype))):
+            self._check_length(name, value)
+        super().set_field(value, name, dtype=dtype, field_type=field_type)
+
+    def _check_length(self, name: str, value: Any) -> None:
+        assert isinstance(value, Sized), (
+            f'value of `{name}` must contain `__len__` attribute, but '
+            f'got {type(value)}')
+        try:
+            value_len = len(value)
+        except TypeError as e:  # 0-d tensors/arrays define __len__
+            raise TypeError(
+                f'value of `{name}` must have a length (one entry per '
+                f'instance), but len() failed on {type(value)}: {e}'
+            ) from e
+        # Any existing field fixes the length, even an empty one: an
+        # empty selection must not accept fields of other lengths.
+        if self._data_fields:
             num = len(self)
-            if num > 0:
-                assert len(value) == num, (
-                    f'the length of values {len(value)} is not consistent '
-                    f'with the length of this :obj:`InstanceData` {num}')
-        super().__setattr__(name, value)
+            assert value_len == num, (
+                f'the length of values {value_len} is not consistent '
+                f'with the length of this :obj:`InstanceData` {num} '
+                f'(setting field `{name}`)')
 
     def _set_field_unchecked(self, name: str, value: Any) -> None:
         # ``object.__setattr__`` still honours typed properties.
@@ -87,16 +113,25 @@ class InstanceData(BaseDataElement):
             # A strided slice picks exactly one element and keeps the dim.
             return slice(item, None, num)
         if isinstance(item, slice):
+            if item.step is not None and item.step < 0:
+                # Tensors refuse negative steps; spell the slice out.
+                return torch.tensor(
+                    range(*item.indices(num)), dtype=torch.long)
             return item
-        if isinstance(item, (list, tuple)):
+        if isinstance(item, tuple):
+            raise TypeError(
+                f'InstanceData does not support tuple (multi-dimensional) '
+                f'indexing, got {item!r}; use a list, a 1-D long/bool tensor '
+                f'or numpy array to select instances')
+        if isinstance(item, list):
             if len(item) == 0:
                 return torch.zeros(0, dtype=torch.long)
-            if not all(
-                    isinstance(i, (int, bool, np.integer, np.bool_))
-                    for i in item):
+            is_bool = [isinstance(i, (bool, np.bool_)) for i in item]
+            if not (all(is_bool) or not any(is_bool) and all(
+                    isinstance(i, (int, np.integer)) for i in item)):
                 raise TypeError(
-                    'A list index of InstanceData must contain only ints or '
-                    'only bools')
+                    f'A list index of InstanceData must contain only ints or '
+                    f'only bools, but got {[type(i).__name__ for i in item]}')
             item = np.asarray(item)
         if isinstance(item, np.ndarray):
             if item.dtype != np.bool_ and not np.issubdtype(
@@ -122,18 +157,21 @@ class InstanceData(BaseDataElement):
             assert len(item) == num, (
                 f'The shape of the input(BoolTensor) {len(item)} does '
                 f'not match the shape of the indexed tensor in results '
-                f'{num}')
+                f'{num}: a bool mask needs one entry per instance of the '
+                f'InstanceData')
             return item
         if item.dtype.is_floating_point or item.dtype.is_complex:
             raise TypeError(
                 f'A tensor index of InstanceData must be long or bool, '
                 f'but got {item.dtype}')
         item = item.long()
-        if item.numel() > 0 and (int(item.max()) >= num
-                                 or int(item.min()) < -num):
-            raise IndexError(
-                f'Index tensor has values out of range for InstanceData '
-                f'of length {num}')
+        if item.numel() > 0:
+            hi, lo = int(item.max()), int(item.min())
+            if hi >= num or lo < -num:
+                raise IndexError(
+                    f'Index {hi if hi >= num else lo} out of range for '
+                    f'InstanceData of length {num} (valid: {-num} to '
+                    f'{num - 1})')
         return item
 
     def __getitem__(self, item: IndexType) -> Any:
@@ -187,27 +225,36 @@ class InstanceData(BaseDataElement):
         Returns:
             InstanceData: ``sum(len(x) for x in instances_list)`` instances.
         """
-        assert isinstance(instances_list, (list, tuple)) and all(
-            isinstance(r, InstanceData) for r in instances_list), (
-                'instances_list must be a list of InstanceData')
+        assert isinstance(instances_list, (list, tuple)), (
+            f'instances_list must be a list of InstanceData, but got '
+            f'{type(instances_list)}')
+        for i, r in enumerate(instances_list):
+            assert isinstance(r, InstanceData), (
+                f'instances_list must be a list of InstanceData, but '
+                f'element {i} is a {type(r)}')
         assert len(instances_list) > 0, 'instances_list must not be empty'
         if len(instances_list) == 1:
             return instances_list[0]
 
         keys = instances_list[0].keys()
-        for other in instances_list[1:]:
-            assert len(other.keys()) == len(keys) and set(
-                other.keys()) == set(keys), (
+        for i, other in enumerate(instances_list[1:], start=1):
+            other_keys = other.keys()
+            if len(other_keys) != len(keys) or set(other_keys) != set(keys):
+                missing = [k for k in keys if k not in other_keys]
+                extra = [k for k in other_keys if k not in keys]
+                raise AssertionError(
                     f'There are different keys in `instances_list`, which '
                     f'may cause the cat operation to fail. Please make sure '
                     f'all elements in `instances_list` have the exact same '
-                    f'keys; got {keys} and {other.keys()}')
+                    f'keys; element 0 has {keys} but element {i} has '
+                    f'{other_keys} (missing {missing}, extra {extra})')
 
         first = instances_list[0]
         new_data = first.__class__(metainfo=first.metainfo)
         for k in keys:
             values = [r[k] for r in instances_list]
             v0 = values[0]
+            _check_same_kind(k, values)
             if isinstance(v0, torch.Tensor):
                 joined = torch.cat(values, dim=0)
             elif isinstance(v0, np.ndarray):
@@ -224,6 +271,23 @@ class InstanceData(BaseDataElement):
                     f'attribute of `cat`, so it does not support cat.')
             setattr(new_data, k, joined)
         return new_data
+
+
+def _check_same_kind(name: str, values: List[Any]) -> None:
+    """Refuse to concatenate a field whose values are of different kinds
+    (``list + ndarray`` would silently add element-wise)."""
+    v0 = values[0]
+    for kind in (torch.Tensor, np.ndarray, str, list, tuple):
+        if isinstance(v0, kind):
+            break
+    else:
+        return  # custom types: their own ``cat`` decides what it accepts
+    for i, v in enumerate(values):
+        if not isinstance(v, kind):
+            raise TypeError(
+                f'Can not cat field `{name}`: element 0 holds a '
+                f'{type(v0)} but element {i} holds a {type(v)}; all '
+                f'elements must store the same type')
 
 
 def _index_to_positions(index: torch.Tensor) -> List[int]:

@@ -1,11 +1,11 @@
 """``PixelData``: dense per-pixel annotations or predictions (segmentation
 maps, feature maps) that share one spatial size."""
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Optional, Tuple, Type, Union
 
 import numpy as np
 import torch
 
-from .base_data_element import _PRIVATE_FIELDS, BaseDataElement
+from .base_data_element import BaseDataElement
 
 
 class PixelData(BaseDataElement):
@@ -27,22 +27,41 @@ class PixelData(BaseDataElement):
         (10, 20)
     """
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name not in _PRIVATE_FIELDS:
-            assert isinstance(value, (torch.Tensor, np.ndarray)), (
-                f'Can not set {type(value)} to `{name}`, only support '
-                f'{(torch.Tensor, np.ndarray)}')
-            assert value.ndim in (2, 3), (
-                f'The dim of value must be 2 or 3, but got {value.ndim}')
-            if value.ndim == 2:
-                value = value[None]
-            shape = self.shape
-            if shape is not None:
-                assert tuple(value.shape[-2:]) == shape, (
-                    f'the height and width of values '
-                    f'{tuple(value.shape[-2:])} is not consistent with the '
-                    f'length of this :obj:`PixelData` {shape}')
-        super().__setattr__(name, value)
+    def set_field(self,
+                  value: Any,
+                  name: str,
+                  dtype: Optional[Union[Type, Tuple[Type, ...]]] = None,
+                  field_type: str = 'data') -> None:
+        """Set a field; data fields are checked and 2-D maps stored as
+        ``(1, H, W)``.
+
+        Attribute assignment, ``set_data`` and direct ``set_field`` calls
+        all land here. See :meth:`BaseDataElement.set_field` for the
+        arguments.
+        """
+        if (field_type == 'data' and name not in self._metainfo_fields
+                and (dtype is None or isinstance(value, dtype))):
+            value = self._check_value(name, value)
+        super().set_field(value, name, dtype=dtype, field_type=field_type)
+
+    def _check_value(self, name: str, value: Any) -> Any:
+        assert isinstance(value, (torch.Tensor, np.ndarray)), (
+            f'Can not set {type(value)} to `{name}`, only support '
+            f'{(torch.Tensor, np.ndarray)}')
+        # Documented messages first, then the field at fault.
+        assert value.ndim in (2, 3), (
+            f'The dim of value must be 2 or 3, but got {value.ndim} '
+            f'(setting field `{name}` of shape {tuple(value.shape)})')
+        if value.ndim == 2:
+            value = value[None]
+        shape = self.shape
+        if shape is not None:
+            assert tuple(value.shape[-2:]) == shape, (
+                f'the height and width of values '
+                f'{tuple(value.shape[-2:])} is not consistent with the '
+                f'length of this :obj:`PixelData` {shape} (setting '
+                f'field `{name}`)')
+        return value
 
     @property
     def shape(self) -> Optional[Tuple[int, int]]:
@@ -84,6 +103,21 @@ class PixelData(BaseDataElement):
             spatial.append(index)
         new_data = self.__class__(metainfo=self.metainfo)
         h_index, w_index = spatial
+        if all(s.step is None or s.step > 0 for s in spatial):
+            for k, v in self.items():
+                setattr(new_data, k, v[..., h_index, w_index])
+            return new_data
+        # Tensors refuse negative slice steps: spell such a slice out as
+        # positions and index one axis at a time (keeps both dims).
+        h_pos, w_pos = (
+            s if s.step is None or s.step > 0 else list(
+                range(*s.indices(size))) for s, size in zip(spatial, shape))
         for k, v in self.items():
-            setattr(new_data, k, v[..., h_index, w_index])
+            if isinstance(v, torch.Tensor):
+                h, w = (p if isinstance(p, slice) else torch.tensor(
+                    p, dtype=torch.long, device=v.device)
+                        for p in (h_pos, w_pos))
+            else:
+                h, w = h_pos, w_pos
+            setattr(new_data, k, v[..., h, :][..., w])
         return new_data

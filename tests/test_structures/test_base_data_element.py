@@ -136,6 +136,9 @@ def test_ex_str_03_query():
     assert data_element.get('img_shape') == (100, 100)
     assert data_element.get('fake', 'not exist') == 'not exist'
     assert data_element.get('fake') is None
+    # only fields count, not methods or properties of the class
+    assert data_element.get('keys', 'not a field') == 'not a field'
+    assert data_element.get('metainfo') is None
     assert data_element.all_keys() == [
         'img_id', 'img_shape', 'scores', 'bboxes'
     ]
@@ -356,3 +359,73 @@ def test_pickle_and_deepcopy_round_trip():
         assert torch.equal(copied.labels, element.labels)
         copied.extra = [1, 2, 3]
         assert 'extra' not in element
+
+
+def test_ex_str_11_documented_repr_with_dict_field():
+    # The documented output of EX-STR-11: a dict value is shown as ``name:``
+    # followed by its entries, nested elements are indented by 8.
+    data_sample = DetDataSample()
+    bboxes = torch.tensor([[0.5, 0.25, 0.75, 1.0], [0.0, 0.5, 0.5, 0.125]])
+    data_sample.proposals = InstanceData(data=dict(bboxes=bboxes))
+    inner = data_sample.proposals
+    assert repr(data_sample) == (
+        '<DetDataSample(\n\n'
+        '    META INFORMATION\n\n'
+        '    DATA FIELDS\n'
+        '    proposals: <InstanceData(\n        \n'
+        '            META INFORMATION\n        \n'
+        '            DATA FIELDS\n'
+        '            data:\n'
+        '                bboxes: tensor([[0.5000, 0.2500, 0.7500, 1.0000],\n'
+        '                            [0.0000, 0.5000, 0.5000, 0.1250]])\n'
+        f'        ) at {hex(id(inner))}>\n'
+        f') at {hex(id(data_sample))}>')
+    # empty dicts stay on one line; metainfo dicts use the same layout
+    element = BaseDataElement(metainfo=dict(flip=dict(dir='h', on=True)),
+                              empty={})
+    assert '    flip:\n        dir: \'h\'\n        on: True\n' in repr(element)
+    assert '    empty: {}\n' in repr(element)
+
+
+def test_tensor_ops_on_nested_elements():
+    grad_src = torch.rand(3, 4, requires_grad=True)
+    inner = InstanceData(
+        metainfo=dict(img_id=5),
+        bboxes=grad_src * 2,
+        arr=np.ones((3, 2), dtype=np.float32),
+        names=['a', 'b', 'c'])
+    pixel = PixelData(metainfo=dict(s=1), seg=grad_src[:, :3] * 1)
+    outer = BaseDataElement(
+        metainfo=dict(img_shape=(8, 8)), inst=inner, pix=pixel, text='hi')
+
+    for name in ('cpu', 'detach', 'numpy', 'to_tensor'):
+        result = getattr(outer, name)()
+        assert type(result.inst) is InstanceData
+        assert type(result.pix) is PixelData
+        assert result.inst.img_id == 5 and result.pix.s == 1
+        assert result.inst.names == ['a', 'b', 'c'] and result.text == 'hi'
+        assert result.img_shape == (8, 8)
+    assert not outer.detach().inst.bboxes.requires_grad
+    assert not outer.detach().pix.seg.requires_grad
+    as_numpy = outer.numpy()
+    assert isinstance(as_numpy.inst.bboxes, np.ndarray)
+    assert isinstance(as_numpy.pix.seg, np.ndarray)
+    as_tensor = outer.to_tensor()
+    assert isinstance(as_tensor.inst.arr, torch.Tensor)
+    assert isinstance(as_numpy.to_tensor().pix.seg, torch.Tensor)
+    half = outer.to(torch.float16)
+    assert half.inst.bboxes.dtype == torch.float16
+    assert half.pix.seg.dtype == torch.float16
+    assert half.inst.arr.dtype == np.float32  # arrays are left alone
+    # the source element is never modified
+    assert outer.inst.bboxes.requires_grad
+    assert isinstance(outer.inst.arr, np.ndarray)
+
+
+def test_to_tensor_strides_and_bad_dtypes():
+    element = BaseDataElement(rev=np.arange(4)[::-1])
+    assert element.to_tensor().rev.tolist() == [3, 2, 1, 0]
+    for bad in (np.array(['x', 'y']), np.array([{}, 1], dtype=object)):
+        with pytest.raises(TypeError, match='field `names` of '
+                           'BaseDataElement'):
+            BaseDataElement(names=bad).to_tensor()

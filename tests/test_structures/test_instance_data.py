@@ -50,9 +50,10 @@ def test_ex_str_07_length_check():
     assert len(inst) == 2
     with pytest.raises(AssertionError) as err:
         inst.bboxes = torch.rand((3, 4))
+    # The documented message, followed by the name of the field at fault.
     assert str(err.value) == (
         'the length of values 3 is not consistent with the length of this '
-        ':obj:`InstanceData` 2')
+        ':obj:`InstanceData` 2 (setting field `bboxes`)')
     assert inst.bboxes.shape == (2, 4)
     # metainfo values are unrestricted
     inst.set_metainfo(dict(anything=[1, 2, 3, 4, 5]))
@@ -232,3 +233,139 @@ def test_tensor_ops_keep_type_and_length():
     assert moved.det_labels.dtype == torch.float64
     assert isinstance(inst.numpy().bboxes, np.ndarray)
     assert len(inst.new(det_labels=torch.arange(5))) == 5
+
+
+# ------------------------------------------- every field kind x index kind
+_N = 4
+
+
+def _make_all_kinds():
+    inst = InstanceData(metainfo=dict(img_id=3))
+    inst.bboxes = torch.arange(_N * 4).float().view(_N, 4)
+    inst.arr = np.arange(_N * 2).reshape(_N, 2)
+    inst.lst = [f'a{i}' for i in range(_N)]
+    inst.chars = 'abcd'
+    inst.tup = tuple(range(10, 10 + _N))
+    inst.obj = TmpObject([[i] for i in range(_N)])
+    inst.nested = InstanceData(
+        metainfo=dict(level=1), x=torch.arange(_N), y=list(range(_N)))
+    return inst
+
+
+_MASK = [True, False, True, True]
+
+
+@pytest.mark.parametrize(
+    'index,positions',
+    [(0, [0]), (-1, [3]), (-4, [0]), (np.int64(2), [2]),
+     (slice(1, 3), [1, 2]), (slice(0, None, 2), [0, 2]),
+     (slice(None, None, -1), [3, 2, 1, 0]), (slice(2, 2), []),
+     (torch.tensor([3, 0]), [3, 0]), (torch.tensor([-1, 0]), [3, 0]),
+     (torch.tensor([1, 2], dtype=torch.int32), [1, 2]),
+     (torch.tensor([], dtype=torch.long), []),
+     (torch.tensor(_MASK), [0, 2, 3]),
+     (torch.zeros(_N, dtype=torch.bool), []),
+     ([2, 1], [2, 1]), ([-1], [3]), (_MASK, [0, 2, 3]), ([], []),
+     (np.array(_MASK), [0, 2, 3]), (np.array([1, 3]), [1, 3]),
+     (np.zeros(_N, dtype=bool), [])],
+    ids=lambda v: repr(v)[:30])
+def test_index_matrix(index, positions):
+    full = _make_all_kinds()
+    result = full[index]
+    assert type(result) is InstanceData and len(result) == len(positions)
+    assert result.metainfo == dict(img_id=3)
+    # empty results keep the trailing shapes and dtypes
+    assert result.bboxes.shape == (len(positions), 4)
+    assert result.bboxes.tolist() == full.bboxes[positions].tolist()
+    assert result.arr.shape == (len(positions), 2)
+    assert result.arr.tolist() == full.arr[positions].tolist()
+    assert type(result.lst) is list
+    assert result.lst == [full.lst[p] for p in positions]
+    assert result.chars == ''.join(full.chars[p] for p in positions)
+    assert result.tup == tuple(full.tup[p] for p in positions)
+    assert type(result.obj) is TmpObject
+    assert result.obj.tmp == [[p] for p in positions]
+    assert type(result.nested) is InstanceData
+    assert result.nested.level == 1
+    assert result.nested.x.tolist() == positions
+    assert result.nested.y == positions
+    # the source is left untouched
+    assert len(full) == _N and full.lst == ['a0', 'a1', 'a2', 'a3']
+
+
+@pytest.mark.parametrize(
+    'index,error,match',
+    [(4, IndexError, 'Index 4 out of range .* length 4'),
+     (-5, IndexError, 'Index -5 out of range'),
+     (torch.tensor([4]), IndexError, r'Index 4 out of range .*\(valid: -4'),
+     (torch.tensor([-5]), IndexError, 'Index -5 out of range'),
+     ([7], IndexError, 'Index 7 out of range'),
+     (torch.tensor([True]), AssertionError, r'BoolTensor\) 1 .* 4'),
+     (np.ones(5, dtype=bool), AssertionError, r'BoolTensor\) 5 .* 4'),
+     ([True], AssertionError, 'one entry per instance'),
+     ([True, 1], TypeError, 'only ints or only bools'),
+     (['a'], TypeError, 'only ints or only bools'),
+     ((0, 1), TypeError, 'tuple'),
+     (True, TypeError, 'bool is not a valid index'),
+     (None, TypeError, 'Unsupported type'),
+     (np.array([0.5]), TypeError, 'integer or bool'),
+     (torch.tensor([0.5]), TypeError, 'long or bool')],
+    ids=lambda v: repr(v)[:30])
+def test_index_errors_name_the_problem(index, error, match):
+    with pytest.raises(error, match=match):
+        _make_all_kinds()[index]
+
+
+def test_length_errors_name_field_and_lengths():
+    inst = make_instances()
+    with pytest.raises(AssertionError, match=r'values 5 .* 2 \(setting '
+                       r'field `names`\)'):
+        inst.names = list('abcde')
+    # an empty selection still fixes the length to 0
+    empty = inst[inst.det_scores > 1]
+    with pytest.raises(AssertionError, match=r'values 3 .* 0 \(setting '
+                       r'field `extra`\)'):
+        empty.extra = torch.zeros(3)
+    empty.extra = torch.zeros((0, 7))
+    assert empty.extra.shape == (0, 7)
+    # values without a usable length are refused up front, with the name
+    for bad in (torch.tensor(1.), np.array(1)):
+        with pytest.raises(TypeError, match='value of `scalar` must have a '
+                           'length'):
+            InstanceData().scalar = bad
+    # the low-level setters are checked too
+    with pytest.raises(AssertionError, match='setting field `low`'):
+        inst.set_field(torch.zeros(7), 'low')
+    with pytest.raises(AssertionError, match='setting field `many`'):
+        inst.set_data(dict(many=[1]))
+    assert 'low' not in inst and 'many' not in inst
+    # a metainfo name set as data gets the kind-conflict error, not a
+    # length error
+    with pytest.raises(AttributeError, match='metainfo'):
+        inst.img_shape = (1, 2, 3)
+
+
+def test_cat_errors_are_clear():
+    a = InstanceData(bboxes=torch.rand(2, 4), labels=[1, 2])
+    b = InstanceData(bboxes=torch.rand(3, 4), scores=torch.rand(3))
+    with pytest.raises(AssertionError,
+                       match=r"missing \['labels'\], extra \['scores'\]"):
+        InstanceData.cat([a, b])
+    # ``list + ndarray`` would add element-wise: refused, naming the field
+    same_len = InstanceData(bboxes=torch.rand(2, 4), labels=np.array([1, 2]))
+    with pytest.raises(TypeError, match='field `labels`.*numpy.ndarray'):
+        InstanceData.cat([a, same_len])
+    as_numpy = InstanceData(bboxes=np.zeros((2, 4)), labels=[3, 4])
+    with pytest.raises(TypeError, match='field `bboxes`'):
+        InstanceData.cat([a, as_numpy])
+    with pytest.raises(AssertionError, match="element 1 is a <class 'str'>"):
+        InstanceData.cat([a, 'x'])
+    with pytest.raises(AssertionError, match='but got <class'):
+        InstanceData.cat(a)
+    # nested InstanceData and custom types are joined by their own ``cat``
+    a.nested = InstanceData(v=torch.arange(2))
+    a.obj = TmpObject([[1], [2]])
+    joined = InstanceData.cat([a, a])
+    assert joined.nested.v.tolist() == [0, 1, 0, 1]
+    assert joined.obj.tmp == [[1], [2], [1], [2]]
+    assert joined.labels == [1, 2, 1, 2]

@@ -21,11 +21,13 @@ def test_ex_str_09_pixel_data():
         pixel_data.map2 = np.random.randint(0, 255, (3, 20, 30))
     assert str(err.value) == (
         'the height and width of values (20, 30) is not consistent with the '
-        'length of this :obj:`PixelData` (20, 40)')
+        'length of this :obj:`PixelData` (20, 40) (setting field `map2`)')
 
     with pytest.raises(AssertionError) as err:
         pixel_data.map2 = np.random.randint(0, 255, (1, 3, 20, 40))
-    assert str(err.value) == 'The dim of value must be 2 or 3, but got 4'
+    assert str(err.value) == ('The dim of value must be 2 or 3, but got 4 '
+                              '(setting field `map2` of shape '
+                              '(1, 3, 20, 40))')
     assert 'map2' not in pixel_data
 
     assert pixel_data[10, 20].shape == (1, 1)
@@ -80,3 +82,29 @@ def test_tensor_ops():
     assert isinstance(np_data.seg, np.ndarray)
     assert np_data.shape == (3, 4)
     assert pixel_data.to(torch.float16).seg.dtype == torch.float16
+
+
+def test_negative_step_slices_and_metainfo_conflict():
+    seg = torch.arange(12).view(3, 4)
+    pixel_data = PixelData(seg=seg, img=seg.numpy().copy())
+    flipped = pixel_data[::-1, 1:3]
+    assert flipped.shape == (3, 2)
+    assert flipped.seg.tolist() == [seg.flip(0)[:, 1:3].tolist()]
+    assert flipped.img.tolist() == flipped.seg.tolist()
+    mirrored = pixel_data[0, ::-2]
+    assert mirrored.seg.tolist() == [[[3, 1]]]
+    assert mirrored.img.tolist() == [[[3, 1]]]
+    pixel_data.set_metainfo(dict(scale=2))
+    with pytest.raises(AttributeError, match='metainfo'):
+        pixel_data.scale = torch.zeros(3, 4)
+
+
+def test_low_level_setters_are_checked():
+    pixel_data = PixelData(seg=torch.zeros(3, 4))
+    pixel_data.set_field(np.ones((3, 4)), 'mask')
+    assert pixel_data.mask.shape == (1, 3, 4)  # 2-D stored as (1, H, W)
+    with pytest.raises(AssertionError, match='setting field `big`'):
+        pixel_data.set_field(torch.zeros(1, 5, 4), 'big')
+    with pytest.raises(AssertionError, match='setting field `flat`'):
+        pixel_data.set_data(dict(flat=torch.zeros(12)))
+    assert 'big' not in pixel_data and 'flat' not in pixel_data
