@@ -1,12 +1,15 @@
 """Benchmark: building small objects from dict configs vs direct instantiation.
 
-Run: ``python benchmarks/registry.py [--n 10000] [--repeat 20]``.
+Run: ``python benchmarks/registry.py [--n 10000] [--repeat 20]
+[--default-scope]``.
 
 Builds ``n`` objects of a two-attribute class
 - directly, ``Point(x=i, y=2)``, and
 - through the registry, ``REG.build(dict(type='Point', x=i, y=2))`` (the
   config dicts are created beforehand, as they come from a parsed config),
-and prints the time per object and the ratio. Design target (issue 4):
+and prints the time per object and the ratio. ``--default-scope`` builds
+with a ``DefaultScope`` set, as inside a Runner (each build then checks
+which registry of the tree matches the scope). Design target (issue 4):
 build <= 10x direct; the original engine is ~100x.
 
 Timing: the ``n`` objects are built in chunks of ``--chunk``; direct and
@@ -17,7 +20,7 @@ machine that is busy with other work (a long run is likely preempted).
 import argparse
 import time
 
-from mmengine.registry import Registry
+from mmengine.registry import DefaultScope, Registry
 
 
 class Point:
@@ -33,10 +36,16 @@ def main() -> None:
     parser.add_argument('--n', type=int, default=10000)
     parser.add_argument('--repeat', type=int, default=20)
     parser.add_argument('--chunk', type=int, default=500)
+    parser.add_argument(
+        '--default-scope',
+        action='store_true',
+        help='build with a DefaultScope set (as inside a Runner)')
     args = parser.parse_args()
 
     registry = Registry('point', scope='bench')
     registry.register_module(module=Point)
+    if args.default_scope:
+        DefaultScope.get_instance('benchmark', scope_name='bench')
     cfgs = [dict(type='Point', x=i, y=2) for i in range(args.n)]
     build = registry.build
 
@@ -61,7 +70,8 @@ def main() -> None:
             total_build += t2 - t1
 
     print(f'objects: {args.n} x {args.repeat} repeats, chunks of '
-          f'{args.chunk}')
+          f'{args.chunk}, default scope: '
+          f'{"bench" if args.default_scope else "none"}')
     print(f'direct instantiation : {best_direct * 1e6:7.3f} us/object '
           f'(best chunk), {total_direct / args.repeat * 1e3:7.2f} ms '
           f'per {args.n}')

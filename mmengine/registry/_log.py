@@ -23,10 +23,12 @@ def debug_logger() -> Optional[logging.Logger]:
         from mmengine.logging import MMLogger
         _mmlogger = MMLogger
     instances = _mmlogger._instance_dict
-    # The newest instance is read directly (no lock, no iterator object):
-    # this runs on every build.
-    logger = instances[next(reversed(instances))] if instances \
-        else _mmlogger.get_current_instance()
+    # The newest instance is read directly (no lock): this runs on every
+    # build. If another thread changes the dict meanwhile, take the lock.
+    try:
+        logger = instances[next(reversed(instances))]
+    except (KeyError, RuntimeError, StopIteration):
+        logger = _mmlogger.get_current_instance()
     if logger.disabled or not logger.isEnabledFor(_DEBUG):
         return None
     node = logger

@@ -7,8 +7,8 @@ from typing import Any, Optional, Union
 from mmengine.utils import ManagerMeta, ManagerMixin
 
 from ._log import debug_logger
-from .default_scope import DefaultScope
-from .registry import Registry
+from .default_scope import DefaultScope, _overrides
+from .registry import Registry, RegistryKeyError
 
 # Longest config text quoted in an error note; a full Runner config would
 # bury the message.
@@ -57,7 +57,7 @@ def _resolve_type(obj_type: Any, registry: Registry, cfg: Any):
     if isinstance(obj_type, str):
         obj_cls, origin = registry._get_with_origin(obj_type)
         if obj_cls is None:
-            raise KeyError(registry.describe_missing(obj_type))
+            raise RegistryKeyError(registry.describe_missing(obj_type))
         return obj_cls, origin
     if callable(obj_type):
         return obj_type, None
@@ -65,12 +65,17 @@ def _resolve_type(obj_type: Any, registry: Registry, cfg: Any):
         f'type must be a str or valid type, but got {type(obj_type)}')
 
 
-def _log_built(logger, obj_cls: Any, origin: Optional[Registry],
-               obj_type: Any) -> None:
-    name = getattr(obj_cls, '__name__', None)
+def _log_get(logger, obj_cls: Any, origin: Optional[Registry]) -> None:
+    # Logged before the constructor runs, so that in nested builds the
+    # lines read top-down and a failing constructor is preceded by its class.
     if origin is not None:
-        logger.debug(f'Get class `{name or obj_cls}` from "{origin.name}" '
+        name = getattr(obj_cls, '__name__', None) or obj_cls
+        logger.debug(f'Get class `{name}` from "{origin.name}" '
                      f'registry in "{origin.scope}"')
+
+
+def _log_built(logger, obj_cls: Any, obj_type: Any) -> None:
+    name = getattr(obj_cls, '__name__', None)
     if name is not None and getattr(obj_cls, '__module__', None):
         logger.debug(f'An `{name}` instance is built from registry, its '
                      f'implementation can be found in {obj_cls.__module__}')
@@ -89,9 +94,11 @@ def _check_args(cfg: Any, registry: Any, default_args: Any) -> dict:
         for key, value in _as_dict(default_args, 'default_args').items():
             args.setdefault(key, value)
     if 'type' not in args:
-        raise KeyError(
-            '`cfg` or `default_args` must contain the key "type", but got '
-            f'{_cfg_repr(cfg)}\n{_cfg_repr(default_args)}')
+        raise RegistryKeyError(
+            '`cfg` or `default_args` must contain the key "type" (the '
+            f'registered name or class to build in the "{registry.name}" '
+            f'registry), but got cfg {_cfg_repr(cfg)} and default_args '
+            f'{_cfg_repr(default_args)}')
     return args
 
 
@@ -105,6 +112,11 @@ def _instantiate(args: dict, registry: Registry, cfg: Any) -> Any:
         origin = registry
     if obj_cls is None:
         obj_cls, origin = _resolve_type(obj_type, registry, cfg)
+    # Asked once per build (it is on the hot path); a constructor that turns
+    # DEBUG logging on only affects later builds.
+    logger = debug_logger()
+    if logger is not None:
+        _log_get(logger, obj_cls, origin)
     try:
         # ManagerMixin classes (Visualizer, MessageHub ...) are global named
         # instances: create them through get_instance so that
@@ -120,9 +132,8 @@ def _instantiate(args: dict, registry: Registry, cfg: Any) -> Any:
             f'from the "{registry.name}" registry (scope "{registry.scope}") '
             f'with config {_cfg_repr(cfg)}')
         raise
-    logger = debug_logger()
     if logger is not None:
-        _log_built(logger, obj_cls, origin, obj_type)
+        _log_built(logger, obj_cls, obj_type)
     return obj
 
 
@@ -161,7 +172,7 @@ def build_from_cfg(cfg: Any,
     scope = args.pop('_scope_', None)
     if scope is None:
         # Fast path: no scope switch, so no context manager to enter.
-        if DefaultScope._instance_dict:
+        if DefaultScope._instance_dict or _overrides.stack:
             registry = registry._registry_for_current_scope()
         return _instantiate(args, registry, cfg)
     with registry.switch_scope_and_registry(scope) as scoped_registry:
@@ -219,15 +230,19 @@ def build_runner_from_cfg(cfg: Any, registry: Registry) -> Any:
         else:
             raise TypeError('runner_type must be a str or a class, but got '
                             f'{type(runner_type)}')
+        logger = debug_logger()
+        if logger is not None:
+            _log_get(logger, runner_cls, origin)
         try:
             runner = runner_cls.from_cfg(args)
         except Exception as e:
             _add_note(e, f'while building runner `{runner_cls.__name__}` '
                       f'from the "{scoped_registry.name}" registry')
             raise
+        # asked again: the runner usually creates the DEBUG logger itself
         logger = debug_logger()
         if logger is not None:
-            _log_built(logger, runner_cls, origin, runner_type)
+            _log_built(logger, runner_cls, runner_type)
         return runner
 
 
@@ -273,6 +288,9 @@ def build_scheduler_from_cfg(cfg: Any,
                 f'{getattr(scheduler_cls, "__name__", scheduler_cls)} has no '
                 '`build_iter_from_epoch` classmethod, so it cannot be used '
                 'with convert_to_iter_based=True')
+        logger = debug_logger()
+        if logger is not None:
+            _log_get(logger, scheduler_cls, origin)
         try:
             scheduler = scheduler_cls.build_iter_from_epoch(**args)
         except Exception as e:
@@ -280,7 +298,6 @@ def build_scheduler_from_cfg(cfg: Any,
                       f'convert_to_iter_based=True from config '
                       f'{_cfg_repr(cfg)}')
             raise
-        logger = debug_logger()
         if logger is not None:
-            _log_built(logger, scheduler_cls, origin, scheduler_type)
+            _log_built(logger, scheduler_cls, scheduler_type)
         return scheduler

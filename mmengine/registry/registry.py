@@ -2,6 +2,7 @@
 import importlib
 import logging
 import sys
+import threading
 from collections.abc import Sequence
 from contextlib import contextmanager
 from typing import (Any, Callable, Dict, Generator, Iterator, List, Optional,
@@ -10,7 +11,7 @@ from typing import (Any, Callable, Dict, Generator, Iterator, List, Optional,
 from mmengine.utils import get_object_from_string
 
 from ._log import debug_logger, log
-from .default_scope import DefaultScope
+from .default_scope import DefaultScope, current_scope_name
 
 # Downstream libraries whose old versions register their modules through
 # ``<scope>.utils.register_all_modules`` instead of ``locations``; kept so
@@ -39,21 +40,39 @@ class RegistryArgumentError(TypeError, AssertionError):
     """
 
 
+class RegistryKeyError(KeyError):
+    """A ``KeyError`` of the registry: a name is missing or taken.
+
+    Its text is shown as written; a plain ``KeyError`` shows ``repr()`` of
+    its message, escaping the quotes of the names and configs it quotes.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if len(self.args) == 1 else \
+            super().__str__()
+
+
 def _import_scope_registry(scope: str) -> None:
     """Import ``<scope>.registry`` once, to attach a downstream tree."""
     if scope in _tried_scope_imports:
         return
-    _tried_scope_imports.add(scope)
+    # Marked as tried only afterwards: a thread that comes here while
+    # another is importing also calls import_module, which waits for that
+    # import to finish instead of letting the lookup see a missing tree.
     try:
         importlib.import_module(f'{scope}.registry')
     except ImportError as e:
-        if scope in _DOWNSTREAM_PACKAGES:
-            log(f'{scope} is not installed and its modules will not be '
-                f'registered. To use modules defined in {scope}, install it '
-                f'with `pip install {_DOWNSTREAM_PACKAGES[scope]}`. ({e})',
-                logging.WARNING)
-        else:
-            log(f'Could not import "{scope}.registry" ({e}).', logging.DEBUG)
+        if scope not in _tried_scope_imports:
+            if scope in _DOWNSTREAM_PACKAGES:
+                log(f'{scope} is not installed and its modules will not be '
+                    f'registered. To use modules defined in {scope}, install '
+                    f'it with `pip install {_DOWNSTREAM_PACKAGES[scope]}`. '
+                    f'({e})', logging.WARNING)
+            else:
+                log(f'Could not import "{scope}.registry" ({e}).',
+                    logging.DEBUG)
+    finally:
+        _tried_scope_imports.add(scope)
 
 
 class Registry:
@@ -121,6 +140,8 @@ class Registry:
         self._children: Dict[str, 'Registry'] = {}
         self._locations = list(locations)
         self._imported = False
+        self._importing = False
+        self._import_lock = threading.RLock()
         # location -> error text, for locations that could not be imported
         self._location_errors: Dict[str, str] = {}
         # scopes already warned about as missing from this tree
@@ -136,6 +157,15 @@ class Registry:
             build_func = parent.build_func if parent is not None \
                 else build_from_cfg
         self.build_func = build_func
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state['_import_lock']  # a lock cannot be pickled or copied
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._import_lock = threading.RLock()
 
     # ------------------------------------------------------------------
     # basic properties
@@ -273,11 +303,8 @@ class Registry:
         Falls back to ``self`` (with a warning, once per scope) when the tree
         has no registry of that scope.
         """
-        instances = DefaultScope._instance_dict
-        if not instances:
-            return self
-        scope_name = DefaultScope.get_current_instance().scope_name
-        if scope_name == self._scope:
+        scope_name = current_scope_name()
+        if scope_name is None or scope_name == self._scope:
             return self
         root = self._get_root_registry()
         registry = root._search_child(scope_name)
@@ -324,7 +351,21 @@ class Registry:
         """
         if self._imported:
             return
-        self._imported = True
+        # Other threads wait here until the import is complete, so none of
+        # them looks up a half-filled registry. The lock is re-entrant: a
+        # location that looks something up in this registry while being
+        # imported sees what is registered so far (``_importing``).
+        with self._import_lock:
+            if self._imported or self._importing:
+                return
+            self._importing = True
+            try:
+                self._import_locations()
+            finally:
+                self._importing = False
+                self._imported = True
+
+    def _import_locations(self) -> None:
         if not self._locations and self._scope in _DOWNSTREAM_PACKAGES:
             self._register_all_modules_of_scope()
         for location in self._locations:
@@ -438,6 +479,17 @@ class Registry:
                     root is not self and
                 (scope == root._scope or scope in root._children)):
                 return self._lookup(key)
+        # Not a scope of this tree: the whole key is a plain name (spec 02
+        # §4), registered literally in an ancestor (in ``self`` it was
+        # checked above).
+        parent = self._parent
+        while parent is not None:
+            if not parent._imported:
+                parent.import_from_location()
+            obj = parent._module_dict.get(key)
+            if obj is not None:
+                return obj, parent
+            parent = parent._parent
         return None, self
 
     def _iter_tree(self) -> Iterator['Registry']:
@@ -481,7 +533,7 @@ class Registry:
                 existing = self._module_dict[name]
                 where = getattr(existing, '__module__', None) or '?'
                 qualname = getattr(existing, '__qualname__', repr(existing))
-                raise KeyError(
+                raise RegistryKeyError(
                     f'{name} is already registered in {self._name} at '
                     f'{where} (existing: {where}.{qualname}); pass '
                     'force=True to replace it')

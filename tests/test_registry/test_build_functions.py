@@ -80,8 +80,11 @@ def test_build_from_cfg_errors(backbones):
     with pytest.raises(TypeError, match='cfg should be a dict, ConfigDict or '
                        "Config, but got <class 'str'>"):
         build_from_cfg('ResNet', backbones)
-    with pytest.raises(KeyError, match='must contain the key "type"'):
+    with pytest.raises(KeyError, match='must contain the key "type"') as info:
         build_from_cfg(dict(depth=50), backbones, dict(stages=4))
+    assert str(info.value).endswith(
+        "\"backbone\" registry), but got cfg {'depth': 50} and default_args "
+        "{'stages': 4}")
     with pytest.raises(TypeError, match='type must be a str or valid type, '
                        "but got <class 'int'>"):
         build_from_cfg(dict(type=1000), backbones)
@@ -213,6 +216,46 @@ def test_debug_log_lines(backbones):
     assert 'Get class `ResNet` from "backbone" registry in "bb"' in records
     assert ('An `ResNet` instance is built from registry, its implementation '
             f'can be found in {__name__}') in records
+
+
+def test_debug_log_lines_of_nested_and_failing_builds(backbones):
+    """The 'Get class' line precedes the construction, so nested builds read
+    top-down and a failing constructor is preceded by its class."""
+
+    @backbones.register_module()
+    class Neck:
+
+        def __init__(self, inner):
+            self.inner = backbones.build(inner)
+
+    logger = MMLogger.get_instance('registry-debug-order', log_level='DEBUG')
+    records = []
+
+    class Collect(logging.Handler):
+
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    handler = Collect(level=logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        backbones.build(dict(type='Neck', inner=dict(type='ResNet', depth=1)))
+        nested = list(records)
+        records.clear()
+        with pytest.raises(TypeError):
+            backbones.build(dict(type='ResNet'))
+    finally:
+        logger.removeHandler(handler)
+        MMLogger._instance_dict.pop('registry-debug-order')
+    built = ('An `{}` instance is built from registry, its implementation '
+             f'can be found in {__name__}')
+    assert nested == [
+        'Get class `Neck` from "backbone" registry in "bb"',
+        'Get class `ResNet` from "backbone" registry in "bb"',
+        built.format('ResNet'),
+        built.format('Neck'),
+    ]
+    assert records == ['Get class `ResNet` from "backbone" registry in "bb"']
 
 
 def test_no_debug_formatting_at_info_level(backbones):

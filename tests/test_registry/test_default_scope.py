@@ -1,10 +1,11 @@
 """Tests of ``DefaultScope`` and ``init_default_scope``."""
 import logging
+import threading
 
 import pytest
 
 from mmengine.logging import MMLogger
-from mmengine.registry import DefaultScope, init_default_scope
+from mmengine.registry import DefaultScope, Registry, init_default_scope
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +52,79 @@ def test_overwrite_default_scope():
     assert DefaultScope.get_current_instance().scope_name == 'base'
     assert DefaultScope.check_instance_created('inside')
     assert list(DefaultScope._instance_dict) == ['inside', 'base']
+
+
+def test_instance_created_inside_overwrite_is_current_there():
+    DefaultScope.get_instance('base', scope_name='base')
+    with DefaultScope.overwrite_default_scope('x'):
+        DefaultScope.get_instance('runner', scope_name='mmdet')
+        assert DefaultScope.get_current_instance().scope_name == 'mmdet'
+        with DefaultScope.overwrite_default_scope('y'):
+            assert DefaultScope.get_current_instance().scope_name == 'y'
+        assert DefaultScope.get_current_instance().scope_name == 'mmdet'
+    assert DefaultScope.get_current_instance().scope_name == 'base'
+
+
+def test_overwrite_default_scope_is_per_thread():
+    """Concurrent builds with different ``_scope_`` do not see each
+    other's scope; a global scope stays visible to every thread."""
+    root = Registry('m', scope='thread_root')
+    a = Registry('m', parent=root, scope='thread_a')
+    b = Registry('m', parent=root, scope='thread_b')
+    inside = threading.Barrier(2, timeout=5)
+
+    for child in (a, b):
+
+        @child.register_module(name='Inner')
+        class Inner:
+            scope = child.scope
+
+        @child.register_module(name='Outer')
+        class Outer:
+
+            def __init__(self):
+                # both threads are inside their _scope_ switch here
+                inside.wait()
+                self.seen = DefaultScope.get_current_instance().scope_name
+                self.inner = root.build(dict(type='Inner'))
+
+    results = {}
+
+    def build(scope):
+        outer = root.build(dict(type='Outer', _scope_=scope))
+        results[scope] = (outer.seen, outer.inner.scope)
+
+    DefaultScope.get_instance('global', scope_name='thread_root')
+    threads = [
+        threading.Thread(target=build, args=(s, ))
+        for s in ('thread_a', 'thread_b')
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == {
+        'thread_a': ('thread_a', 'thread_a'),
+        'thread_b': ('thread_b', 'thread_b')
+    }
+    assert DefaultScope.get_current_instance().scope_name == 'thread_root'
+    assert list(DefaultScope._instance_dict) == ['global']
+
+    seen = []
+    with DefaultScope.overwrite_default_scope('thread_a'):
+        other = threading.Thread(target=lambda: seen.append(
+            DefaultScope.get_current_instance().scope_name))
+        other.start()
+        other.join()
+    assert seen == ['thread_root']  # another thread keeps the global scope
+
+    # a global scope made by another thread during the block stays current
+    with DefaultScope.overwrite_default_scope('thread_a'):
+        other = threading.Thread(target=lambda: DefaultScope.get_instance(
+            'other-runner', scope_name='mmdet'))
+        other.start()
+        other.join()
+    assert DefaultScope.get_current_instance().scope_name == 'mmdet'
 
 
 def test_init_default_scope():

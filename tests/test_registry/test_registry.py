@@ -1,8 +1,11 @@
 """Tests of ``mmengine.registry.Registry``: construction, registration,
 lookup through the tree, scopes, repr and error messages."""
+import copy
 import functools
 import importlib.util
+import pickle
 import sys
+import threading
 
 import pytest
 
@@ -248,6 +251,16 @@ def test_dotted_name_registered_literally():
     assert dogs.build(dict(type='hound.Literal', a=1)) == {'a': 1}
 
 
+def test_unknown_scope_prefix_is_a_plain_name_in_ancestors():
+    dogs, hounds, little, *_ = make_tree()
+    dogs.register_module(name='torchvision.RandomCrop', module=list)
+    # 'torchvision' is no scope of the tree: the whole key is a name
+    assert little.get('torchvision.RandomCrop') is list
+    assert 'torchvision.RandomCrop' in hounds
+    assert little.build(dict(type='torchvision.RandomCrop')) == []
+    assert little.get('torchvision.CenterCrop') is None
+
+
 def test_child_name_shadows_parent():
     dogs, hounds, *_ = make_tree()
 
@@ -397,6 +410,68 @@ def test_locations_imported_once_on_first_lookup(tmp_path, monkeypatch):
     monkeypatch.delitem(sys.modules, 'fake_location_mod')
 
 
+def test_locations_import_is_thread_safe(tmp_path, monkeypatch):
+    """Threads that look up while another imports the locations wait for
+    the import to finish instead of seeing a half-filled registry."""
+    (tmp_path / 'slow_location_mod.py').write_text(
+        'import threading, time\n'
+        'import slow_location_holder as h\n'
+        'h.STARTED.set()\n'
+        'time.sleep(0.2)\n'
+        '@h.REG.register_module()\n'
+        'class Slow:\n'
+        '    pass\n')
+    holder = type(sys)('slow_location_holder')
+    holder.STARTED = threading.Event()
+    holder.REG = Registry(
+        'slow', scope='slow', locations=['slow_location_mod'])
+    monkeypatch.setitem(sys.modules, 'slow_location_holder', holder)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    results = []
+
+    def build():
+        try:
+            results.append(type(holder.REG.build(dict(type='Slow'))).__name__)
+        except Exception as e:  # collected: asserted below
+            results.append(repr(e))
+
+    first = threading.Thread(target=build)
+    first.start()
+    holder.STARTED.wait(5)  # the import is under way
+    others = [threading.Thread(target=build) for _ in range(3)]
+    for thread in others:
+        thread.start()
+    for thread in [first] + others:
+        thread.join()
+    assert results == ['Slow'] * 4
+    monkeypatch.delitem(sys.modules, 'slow_location_mod')
+
+
+def test_location_may_look_itself_up_while_importing(tmp_path, monkeypatch):
+    (tmp_path / 'self_lookup_mod.py').write_text(
+        'import self_lookup_holder as h\n'
+        '@h.REG.register_module()\n'
+        'class First:\n'
+        '    pass\n'
+        'h.SEEN = h.REG.get("First")\n')
+    holder = type(sys)('self_lookup_holder')
+    holder.REG = Registry('s', scope='s', locations=['self_lookup_mod'])
+    monkeypatch.setitem(sys.modules, 'self_lookup_holder', holder)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert holder.REG.get('First').__name__ == 'First'
+    assert holder.SEEN is holder.REG.get('First')  # no deadlock, no re-import
+    monkeypatch.delitem(sys.modules, 'self_lookup_mod')
+
+
+def test_registry_pickles_and_copies():
+    cats = Registry('cat', scope='pickle_cats', locations=['json'])
+    cats.register_module(name='OrderedDict', module=dict)
+    for clone in (pickle.loads(pickle.dumps(cats)), copy.deepcopy(cats)):
+        assert clone.name == 'cat' and clone.scope == 'pickle_cats'
+        assert clone.get('OrderedDict') is dict
+        assert clone.locations == ['json']
+
+
 def test_failed_location_is_reported_not_raised(capsys):
     reg = Registry(
         'optimizer', scope='loc', locations=['no_such_module_for_registry'])
@@ -441,7 +516,9 @@ def test_unknown_type_error_message():
     with pytest.raises(KeyError) as info:
         little.build(dict(type='SDG'))
     msg = str(info.value)
-    assert "'SDG' is not in the 'little hounds' registry" in msg
+    # shown as written, not as repr() with escaped quotes
+    assert msg.startswith("'SDG' is not in the 'little hounds' registry")
+    assert '\\' not in msg
     assert "Searched scopes: 'little_hound' -> 'hound' -> 'dog'" in msg
     assert "Did you mean 'SGD'?" in msg
     assert 'Import locations: none set.' in msg

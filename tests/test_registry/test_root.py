@@ -1,6 +1,9 @@
 """Tests of the root registries in ``mmengine.registry.root``."""
+import importlib.util
 import subprocess
 import sys
+
+import pytest
 
 import mmengine
 from mmengine import registry as reg
@@ -101,3 +104,57 @@ def test_downstream_child_finds_root_members():
     finally:
         reg.MODELS.module_dict.pop('TestRootOnlyModule', None)
         reg.MODELS.children.pop('test_root_child')
+
+
+def test_builtin_members_from_a_fresh_process():
+    """Spec 02 §7: the members of the packages that exist are found through
+    the root registries and through a child with another scope, with the
+    packages imported only on demand."""
+    code = """
+import sys
+from mmengine.registry import (DATA_SAMPLERS, DATASETS, EVALUATOR, FUNCTIONS,
+                               METRICS, DefaultScope, Registry)
+assert 'mmengine.dataset' not in sys.modules
+expected = {
+    DATA_SAMPLERS: ['DefaultSampler', 'InfiniteSampler'],
+    DATASETS: ['ConcatDataset', 'RepeatDataset', 'ClassBalancedDataset'],
+    EVALUATOR: ['Evaluator'],
+    METRICS: ['DumpResults'],
+    FUNCTIONS: ['pseudo_collate', 'default_collate'],
+}
+for root, names in expected.items():
+    child = Registry(root.name, parent=root, scope='mylib')
+    for name in names:
+        obj = root.get(name)
+        assert obj is not None and obj.__name__ == name, (root.name, name)
+        assert child.get(name) is obj, name
+        assert child.get('mmengine.' + name) is obj, name
+        assert root.get('mylib.' + name) is obj, name
+child = DATA_SAMPLERS.children['mylib']
+DefaultScope.get_instance('fresh', scope_name='mylib')
+sampler = DATA_SAMPLERS.build(dict(type='DefaultSampler', dataset=[1, 2, 3],
+                                   shuffle=False))
+assert list(sampler) == [0, 1, 2]
+collate = FUNCTIONS.build(dict(type='pseudo_collate', data_batch=[1, 2]))
+assert collate == [1, 2]
+print('ok')
+"""
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith('ok')
+
+
+def test_missing_package_lookup_fails_clearly():
+    """A root whose package is not importable names it in the KeyError."""
+    registry = Registry('optimizer', scope='mmengine_missing_pkg_test',
+                        locations=['mmengine.no_such_package'])
+    assert registry.get('SGD') is None
+    with pytest.raises(KeyError) as info:
+        registry.build(dict(type='SGD', lr=0.1))
+    msg = str(info.value)
+    assert "'SGD' is not in the 'optimizer' registry" in msg
+    assert 'mmengine.no_such_package (failed: ModuleNotFoundError' in msg
+    if importlib.util.find_spec('mmengine.optim') is None:
+        with pytest.raises(KeyError, match='mmengine.optim .failed'):
+            reg.OPTIMIZERS.build(dict(type='SGD', lr=0.1))
