@@ -4,7 +4,6 @@ The setuptools runtime API is deliberately not used.
 """
 import importlib.util
 import os.path as osp
-import subprocess
 import sys
 
 
@@ -107,6 +106,7 @@ def package2module(package: str) -> str:
 
 def call_command(cmd: list) -> None:
     """Run a command, raising ``CalledProcessError`` on failure."""
+    import subprocess  # lazily: only needed here
     subprocess.check_call(cmd)
 
 

@@ -1,7 +1,6 @@
 """Version parsing and the git hash of a checkout."""
 import os
 import re
-import subprocess
 from typing import Tuple
 
 _RELEASE_RE = re.compile(
@@ -52,6 +51,7 @@ def digit_version(version_str: str, length: int = 4) -> Tuple[int, ...]:
 
 
 def _minimal_ext_cmd(cmd):
+    import subprocess  # lazily: keeps ``import mmengine.utils`` light
     env = {}
     for k in ['SYSTEMROOT', 'PATH', 'HOME']:
         v = os.environ.get(k)

@@ -136,6 +136,26 @@ def test_malformed_files_name_the_file(tmp_path):
         load(bad_pkl)
 
 
+def test_undecodable_text_names_the_file(tmp_path):
+    latin = tmp_path / 'latin.json'
+    latin.write_bytes(b'{"a": "\xe9"}')
+    with pytest.raises(UnicodeDecodeError, match='latin.json.*utf-8'):
+        load(latin)
+    with pytest.raises(UnicodeDecodeError, match='latin.json'):
+        fileio.list_from_file(latin)
+    assert fileio.get_text(latin, encoding='latin-1') == '{"a": "\xe9"}'
+
+
+def test_unrepresentable_objects_name_their_type():
+    class Opaque:
+        pass
+
+    with pytest.raises(yaml.YAMLError, match='type .*Opaque to YAML'):
+        dump({'k': Opaque()}, file_format='yaml')
+    with pytest.raises(TypeError, match='Opaque'):
+        dump({'k': Opaque()}, file_format='json')
+
+
 def test_unknown_format_lists_supported(tmp_path):
     with pytest.raises(TypeError, match=r"Unsupported format: 'xyz'.*json"):
         load(tmp_path / 'a.xyz')

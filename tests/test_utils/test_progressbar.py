@@ -125,6 +125,18 @@ def test_track_parallel_progress():
     assert results == [101, 102]
 
 
+def fail_on_three(x):
+    if x == 3:
+        raise ValueError(f'bad task {x}')
+    return x
+
+
+def test_track_parallel_progress_worker_error_propagates():
+    out = io.StringIO()
+    with pytest.raises(ValueError, match='bad task 3'):
+        track_parallel_progress(fail_on_three, list(range(6)), 2, file=out)
+
+
 def test_track_parallel_progress_errors():
     with pytest.raises(ValueError, match='nproc'):
         track_parallel_progress(double, [1], 0)
@@ -133,3 +145,44 @@ def test_track_parallel_progress_errors():
     with pytest.raises(TypeError, match='initargs'):
         track_parallel_progress(
             double, [1], 1, initializer=init_worker, initargs=[1])
+
+
+_SCRIPT = '''
+import multiprocessing as mp
+import sys
+from mmengine.utils import track_parallel_progress, track_progress
+
+
+def square(x):
+    return x * x
+
+
+if __name__ == '__main__':
+    mp.set_start_method(sys.argv[1])
+    print('start', flush=True)
+    assert track_parallel_progress(square, list(range(12)), 3) == [
+        x * x for x in range(12)]
+    print('between', flush=True)
+    assert track_progress(square, [1, 2, 3]) == [1, 4, 9]
+    print('end', flush=True)
+'''
+
+
+@pytest.mark.parametrize('start_method', ['fork', 'spawn'])
+def test_real_processes_print_once_to_a_pipe(tmp_path, start_method):
+    """A user script run with its stdout piped (CI, ``| tee``): real worker
+    processes, each bar printed once in its final state, no escape codes,
+    nothing on stderr."""
+    import subprocess
+    import sys
+    script = tmp_path / 'job.py'
+    script.write_text(_SCRIPT)
+    proc = subprocess.run([sys.executable, str(script), start_method],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ''
+    lines = proc.stdout.splitlines()
+    assert lines[0] == 'start' and lines[2] == 'between' and \
+        lines[4] == 'end' and len(lines) == 5
+    assert '12/12 100%' in lines[1] and '3/3 100%' in lines[3]
+    assert '\x1b' not in proc.stdout and '\r' not in proc.stdout

@@ -39,6 +39,23 @@ class BaseStorageBackend(metaclass=ABCMeta):
         """Read the data at ``filepath`` and return it as str."""
 
 
+def decode_text(data: bytes, encoding: str, filepath) -> str:
+    """``data.decode(encoding)`` whose decoding error names ``filepath``."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as e:
+        raise with_path(e, filepath) from None
+
+
+def with_path(error: UnicodeDecodeError, filepath) -> UnicodeDecodeError:
+    """A copy of ``error`` whose message also names the file (the type is
+    kept for callers that catch it)."""
+    return UnicodeDecodeError(
+        error.encoding, error.object, error.start, error.end,
+        f'{error.reason} (while reading {str(filepath)!r} as '
+        f'{error.encoding} text)')
+
+
 def check_list_dir_args(list_dir: bool, list_file: bool, suffix) -> None:
     """Validate the arguments of ``list_dir_or_file`` (shared by backends).
 

@@ -4,7 +4,7 @@ import os.path as osp
 from contextlib import contextmanager
 from typing import Generator, Optional
 
-from .base import BaseStorageBackend
+from .base import BaseStorageBackend, decode_text
 
 
 def _open_url(url: str, timeout: Optional[float], method: str = 'GET'):
@@ -47,7 +47,7 @@ class HTTPBackend(BaseStorageBackend):
 
     def get_text(self, filepath: str, encoding: str = 'utf-8') -> str:
         """Download ``filepath`` and decode it with ``encoding``."""
-        return self.get(filepath).decode(encoding)
+        return decode_text(self.get(filepath), encoding, filepath)
 
     def exists(self, filepath: str) -> bool:
         """Whether the server has ``filepath`` (a ``HEAD`` request)."""

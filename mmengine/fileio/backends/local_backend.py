@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Generator, Iterator, Optional, Tuple, Union
 
-from .base import BaseStorageBackend, check_list_dir_args
+from .base import BaseStorageBackend, check_list_dir_args, with_path
 
 _umask: Optional[int] = None
 
@@ -104,9 +104,18 @@ class LocalBackend(BaseStorageBackend):
     def get_text(self,
                  filepath: Union[str, Path],
                  encoding: str = 'utf-8') -> str:
-        """Read ``filepath`` in text mode with ``encoding`` and return it."""
+        """Read ``filepath`` in text mode with ``encoding`` and return it.
+
+        Raises:
+            FileNotFoundError: naming ``filepath`` when it does not exist.
+            UnicodeDecodeError: naming ``filepath`` when it is not valid
+                ``encoding`` text.
+        """
         with open(filepath, encoding=encoding) as f:
-            return f.read()
+            try:
+                return f.read()
+            except UnicodeDecodeError as e:
+                raise with_path(e, filepath) from None
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
         """Write bytes ``obj`` to ``filepath`` atomically.

@@ -30,8 +30,9 @@ class MemcachedBackend(BaseStorageBackend):
         except ImportError as e:
             raise ImportError(
                 'MemcachedBackend needs the memcached python client "mc" '
-                '(module `mc`); install it or pass `sys_path` pointing to '
-                'it') from e
+                '(import name `mc`), which is not installed: install the '
+                'memcached client that provides `mc`, or pass sys_path= with '
+                'the directory that holds it') from e
         self._mc = mc
         self.server_list_cfg = server_list_cfg
         self.client_cfg = client_cfg

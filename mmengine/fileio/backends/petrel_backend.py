@@ -8,7 +8,7 @@ from shutil import SameFileError
 from typing import Dict, Generator, Iterator, Optional, Tuple, Union
 
 from mmengine.utils import has_method
-from .base import BaseStorageBackend, check_list_dir_args
+from .base import BaseStorageBackend, check_list_dir_args, decode_text
 
 
 class PetrelBackend(BaseStorageBackend):
@@ -102,7 +102,7 @@ class PetrelBackend(BaseStorageBackend):
                  filepath: Union[str, Path],
                  encoding: str = 'utf-8') -> str:
         """Return the content of ``filepath`` decoded with ``encoding``."""
-        return str(self.get(filepath), encoding=encoding)
+        return decode_text(self.get(filepath), encoding, filepath)
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
         """Store bytes ``obj`` at ``filepath``."""

@@ -33,8 +33,10 @@ def _safe_dumper() -> type:
                 return dumper.represent_data(data.tolist())
             if isinstance(data, np.generic):
                 return dumper.represent_data(data.item())
-        # Raises yaml.representer.RepresenterError naming the object.
-        return dumper.represent_undefined(data)
+        raise yaml.representer.RepresenterError(
+            f'cannot dump an object of type {type(data).__qualname__} to '
+            f'YAML: {data!r:.200}; convert it to plain data (dict, list, str, '
+            'int, float, bool, None) first')
 
     rep = yaml.SafeDumper.yaml_representers
     MMEngineSafeDumper.add_multi_representer(dict, rep[dict])

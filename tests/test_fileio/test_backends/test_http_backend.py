@@ -23,6 +23,7 @@ def server(tmp_path_factory):
     (root / 'a.txt').write_text('1.jpg\n2.jpg\n3.jpg')
     (root / 'data.json').write_text('{"x": [1, 2]}')
     (root / 'blob.bin').write_bytes(bytes(range(256)) * 10)
+    (root / 'latin.txt').write_bytes(b'caf\xe9')
     handler = functools.partial(QuietHandler, directory=str(root))
     httpd = ThreadingHTTPServer(('127.0.0.1', 0), handler)
     thread = threading.Thread(
@@ -39,6 +40,9 @@ def test_get_and_get_text(server):
     backend = HTTPBackend()
     assert backend.get(f'{server}/blob.bin') == bytes(range(256)) * 10
     assert backend.get_text(f'{server}/a.txt') == '1.jpg\n2.jpg\n3.jpg'
+    with pytest.raises(UnicodeDecodeError, match='latin.txt.*utf-8'):
+        backend.get_text(f'{server}/latin.txt')
+    assert backend.get_text(f'{server}/latin.txt', 'latin-1') == 'caf\xe9'
 
 
 def test_get_local_path(server):

@@ -64,5 +64,11 @@ def test_selected_by_backend_args(db_path):
 
 def test_missing_package_is_named(monkeypatch, db_path):
     monkeypatch.setitem(sys.modules, 'lmdb', None)  # import lmdb fails
-    with pytest.raises(ImportError, match='pip install lmdb'):
+    message = r"pip install lmdb.*pip install 'mmengine\[lmdb\]'"
+    with pytest.raises(ImportError, match=message):
         LmdbBackend(db_path)
+    # the same message through the public functions
+    from mmengine import fileio
+    with pytest.raises(ImportError, match=message):
+        fileio.get('baboon', backend_args=dict(backend='lmdb',
+                                               db_path=db_path))

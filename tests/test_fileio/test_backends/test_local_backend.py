@@ -62,6 +62,80 @@ def test_put_is_atomic_when_the_write_fails(tmp_path):
     assert os.listdir(tmp_path) == ['ckpt.pth']
 
 
+class _FailMidWrite:
+    """Wraps a binary file: ``write`` stores only the first ``limit`` bytes
+    and then raises ``error`` (a full disk, a Ctrl-C)."""
+
+    def __init__(self, f, limit, error):
+        self._f, self._limit, self._error = f, limit, error
+        self.written = b''
+
+    def write(self, data):
+        self.written = bytes(data[:self._limit])
+        self._f.write(self.written)
+        self._f.flush()
+        raise self._error
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._f.close()
+
+
+@pytest.mark.parametrize(
+    'error', [OSError(28, 'No space left on device'),
+              KeyboardInterrupt()])
+def test_crash_mid_write_keeps_old_file_and_no_temp(tmp_path, error):
+    from mmengine import fileio
+    path = tmp_path / 'ckpt.json'
+    fileio.dump({'epoch': 1}, path)
+    real_fdopen = os.fdopen
+    opened = []
+
+    def fdopen(fd, *args, **kwargs):
+        opened.append(_FailMidWrite(real_fdopen(fd, *args, **kwargs), 5,
+                                    error))
+        return opened[-1]
+
+    with mock.patch('os.fdopen', fdopen):
+        with pytest.raises(type(error)):
+            fileio.dump({'epoch': 2, 'pad': 'x' * 100}, path)
+        with pytest.raises(type(error)):
+            fileio.put(b'new bytes that never land', path)
+    # partial data really reached a file ...
+    assert [f.written for f in opened] == [b'{"epo', b'new b']
+    # ... but not the target, and the temp files are gone
+    assert fileio.load(path) == {'epoch': 1}
+    assert os.listdir(tmp_path) == ['ckpt.json']
+
+
+def test_killed_process_leaves_old_file(tmp_path):
+    """A process that dies (os._exit) after writing the data but before the
+    rename leaves the old file complete; its hidden temp file is not listed
+    by list_dir_or_file."""
+    import subprocess
+    import sys
+    import textwrap
+    path = tmp_path / 'last_checkpoint'
+    path.write_text('old')
+    code = textwrap.dedent(f"""
+        import os
+        from mmengine.fileio import put_text
+        os.fsync = lambda fd: os._exit(3)  # die between write and rename
+        put_text('new' * 1000, {str(path)!r})
+    """)
+    proc = subprocess.run([sys.executable, '-c', code])
+    assert proc.returncode == 3
+    assert path.read_text() == 'old'
+    leftovers = [n for n in os.listdir(tmp_path) if n != path.name]
+    assert all(n.startswith('.last_checkpoint.') for n in leftovers)
+    assert list(LocalBackend().list_dir_or_file(tmp_path)) == [path.name]
+
+
 def test_put_writes_temp_in_same_dir_then_replaces(tmp_path):
     backend = LocalBackend()
     path = tmp_path / 'out.txt'

@@ -46,8 +46,12 @@ def test_get(fake_mc):
 
 def test_missing_client_is_named(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, 'mc', None)
-    with pytest.raises(ImportError, match='"mc"'):
+    with pytest.raises(ImportError, match='"mc".*sys_path'):
         MemcachedBackend('s', 'c')
+    from mmengine.fileio import get_file_backend
+    with pytest.raises(ImportError, match='"mc"'):
+        get_file_backend(backend_args=dict(
+            backend='memcached', server_list_cfg='s', client_cfg='c'))
 
 
 def test_sys_path_is_used(monkeypatch, tmp_path):

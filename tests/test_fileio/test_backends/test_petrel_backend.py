@@ -80,8 +80,13 @@ def petrel(monkeypatch):
 def test_missing_client_is_named(monkeypatch):
     monkeypatch.setitem(sys.modules, 'petrel_client', None)
     monkeypatch.setitem(sys.modules, 'petrel_client.client', None)
-    with pytest.raises(ImportError, match='petrel_client'):
+    with pytest.raises(ImportError, match='install petrel_client'):
         PetrelBackend()
+    # the same message when a user just loads an s3:// path
+    monkeypatch.setattr(sys.modules['mmengine.fileio.io'],
+                        'backend_instances', {})
+    with pytest.raises(ImportError, match='install petrel_client'):
+        fileio.load('s3://bucket/a.json')
 
 
 def test_client_args_and_name(petrel):
@@ -114,6 +119,9 @@ def test_get_put_text(petrel):
     assert petrel._client.store['s3://bucket/data/new.bin'] == b'new'
     petrel.put_text('é', 'petrel://bucket/data/t.txt', encoding='latin-1')
     assert petrel._client.store['s3://bucket/data/t.txt'] == b'\xe9'
+    assert petrel.get_text('s3://bucket/data/t.txt', 'latin-1') == 'é'
+    with pytest.raises(UnicodeDecodeError, match='data/t.txt.*utf-8'):
+        petrel.get_text('petrel://bucket/data/t.txt')
     with pytest.raises(FileNotFoundError, match='nope.txt'):
         petrel.get('s3://bucket/data/nope.txt')
 
