@@ -2,8 +2,6 @@
 import ast
 import copy
 import difflib
-import json
-import os
 import os.path as osp
 import sys
 import tempfile
@@ -14,6 +12,8 @@ from pathlib import Path
 from typing import Any, Optional, Tuple, Union
 
 from .config_dict import ConfigDict
+from .dict_action import DictAction  # noqa: F401  (reference path)
+from .dump import dumps_data, write_text
 from .formatter import format_config
 from .lazy_loader import LazyConfigLoader, is_lazy_config
 from .merge import dict_to_config_dict, merge_a_into_b, substitute_base_vars
@@ -21,7 +21,7 @@ from .text_loader import TextConfigLoader, might_import
 from .utils import (RESERVED_KEYS, check_file_format, get_cfg_path,
                     get_external_cfg_path, pre_substitute_base_vars,
                     read_text, substitute_env_variables,
-                    substitute_predefined_vars, yaml_tools)
+                    substitute_predefined_vars)
 
 
 class Config:
@@ -110,6 +110,9 @@ class Config:
         """
         if isinstance(filename, Path):
             filename = str(filename)
+        if not isinstance(filename, str):
+            raise TypeError('Config.fromfile expects a file path (str or '
+                            f'Path), but got {type(filename).__name__}')
         if '::' in filename and not osp.exists(filename):
             package, _, rel = filename.partition('::')
             filename = get_external_cfg_path(package, rel)
@@ -130,6 +133,11 @@ class Config:
                 filename, use_predefined_variables,
                 use_environment_variables, lazy_import)
             imported = set()
+        for key in RESERVED_KEYS:
+            if key in cfg_dict:
+                raise KeyError(
+                    f'{key} is reserved for config file: {filename} defines '
+                    f'`{key}`, which would hide Config.{key}; rename it')
         if import_custom_modules and cfg_dict.get('custom_imports', None):
             Config._import_custom_modules(cfg_dict['custom_imports'])
         cfg = Config(
@@ -303,6 +311,10 @@ class Config:
             >>> cfg.model.backbone.type
             'ResNeXt'
         """
+        if not isinstance(options, dict):
+            raise TypeError('merge_from_dict expects a dict of (dotted) keys '
+                            "to values, e.g. {'optimizer.lr': 0.1}, but got "
+                            f'{type(options).__name__}')
         option_cfg_dict: dict = {}
         for full_key, value in options.items():
             d = option_cfg_dict
@@ -399,29 +411,13 @@ class Config:
             from mmengine.fileio import put_text
             put_text(text, file)
         else:
-            _write_text(file, text)
+            write_text(file, text)
         return None
 
     def _dumps(self, fmt: str) -> str:
         if fmt == 'py':
             return self.pretty_text
-        if fmt == 'json':
-            try:
-                return json.dumps(self.to_dict())
-            except TypeError as e:
-                raise TypeError(f'cannot write the config as JSON: {e}; '
-                                'dump it to .py instead') from e
-        if fmt in ('yaml', 'yml'):
-            yaml, _, dumper = yaml_tools()
-            try:
-                return yaml.dump(
-                    self.to_dict(), Dumper=dumper, default_flow_style=False,
-                    allow_unicode=True)
-            except yaml.YAMLError as e:
-                raise TypeError(f'cannot write the config as YAML: {e}; '
-                                'dump it to .py instead') from e
-        raise OSError(f'Unsupported dump format {fmt!r}: use a .py, .json, '
-                      '.yaml or .yml file name')
+        return dumps_data(self.to_dict(), fmt)
 
     @staticmethod
     def diff(cfg1: Union[str, 'Config'], cfg2: Union[str, 'Config']) -> str:
@@ -496,25 +492,6 @@ class Config:
         for key, value in self.__dict__.items():
             object.__setattr__(other, key, copy.deepcopy(value, memo))
         return other
-
-
-def _write_text(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` (UTF-8).
-
-    The file is overwritten in place and then cut to the new length instead
-    of being opened with ``O_TRUNC``: on ext4, truncating an existing file
-    to zero forces a data flush (``auto_da_alloc``) costing milliseconds.
-    """
-    data = text.encode('utf-8')
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, 'O_BINARY', 0),
-                 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.ftruncate(fd, len(data))
-    finally:
-        os.close(fd)
 
 
 def _add_args(parser: ArgumentParser, cfg: Any, prefix: str = '') -> None:

@@ -197,6 +197,11 @@ class ConfigDict(dict):
 
 
 def _to_plain(data: Any, keep_lazy: bool) -> Any:
+    # a ``Config`` stored as a value is converted like its mapping (duck
+    # typed: config.py imports this module)
+    if type(data).__name__ == 'Config' and isinstance(
+            vars(data).get('_cfg_dict'), ConfigDict):
+        data = vars(data)['_cfg_dict']
     if isinstance(data, dict):
         return {
             key: _to_plain(value, keep_lazy)

@@ -56,8 +56,7 @@ class DictAction(Action):
             >>> DictAction._parse_iterable('[(1, 2, 3), [a, b], c]')
             [(1, 2, 3), ['a', 'b'], 'c']
         """
-        if val.count('(') != val.count(')') or \
-                val.count('[') != val.count(']'):
+        if not _brackets_match(val):
             raise CfgOptionsError(
                 f'Imbalanced brackets exist in {val!r}: {_FORMS}')
 
@@ -95,8 +94,28 @@ class DictAction(Action):
                     raise ArgumentError(
                         self, f'malformed option {kv!r}: {_FORMS}, '
                         'e.g. optimizer.lr=0.01')
-                options[key.strip()] = self._parse_iterable(val)
+                try:
+                    options[key.strip()] = self._parse_iterable(val)
+                except CfgOptionsError as e:
+                    # keep the type (AssertionError for old callers) but
+                    # name the option the user typed
+                    flag = (self.option_strings or [self.dest])[0]
+                    raise CfgOptionsError(
+                        f'malformed option {kv!r} of {flag}: {e}') from None
         setattr(namespace, self.dest, options)
+
+
+def _brackets_match(val: str) -> bool:
+    """Whether every ``(``/``[`` in ``val`` is closed by the matching
+    bracket in the right order (``[(1,2])`` is not)."""
+    stack = []
+    for ch in val:
+        if ch in '([':
+            stack.append(')' if ch == '(' else ']')
+        elif ch in ')]':
+            if not stack or stack.pop() != ch:
+                return False
+    return not stack
 
 
 def _closes_at_end(val: str) -> bool:

@@ -220,8 +220,9 @@ class PyFormatter:
     def _by_name(self, obj: Any, strict: bool = True) -> Optional[str]:
         module = getattr(obj, '__module__', None)
         qualname = getattr(obj, '__qualname__', None)
+        # ``__config__``: defined inside a config file, not importable
         if (not module or not qualname or '<' in qualname
-                or module == '__main__'):
+                or module in ('__main__', '__config__')):
             if strict:
                 raise TypeError(f'cannot write {obj!r} as Python')
             return None

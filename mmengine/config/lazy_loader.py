@@ -30,14 +30,13 @@ import ast
 import contextlib
 import importlib.util
 import os.path as osp
-import types
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from .config_dict import ConfigDict
 from .lazy import LazyObject
-from .utils import (BASE_KEY, ConfigParsingError, read_text,
-                    reraise_with_location, substitute_env_variables,
-                    substitute_predefined_vars)
+from .utils import (BASE_KEY, CONFIG_MODULE, ConfigParsingError,
+                    is_config_value, read_text, reraise_with_location,
+                    substitute_env_variables, substitute_predefined_vars)
 
 _BIND = '__mmengine_bind__'
 
@@ -311,7 +310,7 @@ class LazyConfigLoader:
         finally:
             self._stack.pop()
 
-        namespace: dict = {'__file__': filename, '__name__': '__config__'}
+        namespace: dict = {'__file__': filename, '__name__': CONFIG_MODULE}
 
         def bind(index: int) -> None:
             namespace.update(rewriter.bindings[index])
@@ -326,8 +325,8 @@ class LazyConfigLoader:
         for key, value in namespace.items():
             if key.startswith('__') or key in rewriter.real_import_names:
                 continue
-            if key not in rewriter.imported_names and isinstance(
-                    value, (types.ModuleType, types.FunctionType, type)):
+            if key not in rewriter.imported_names and \
+                    not is_config_value(value):
                 continue
             cfg[key] = value
         imported = {

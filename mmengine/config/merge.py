@@ -69,6 +69,13 @@ def merge_a_into_b(a: dict,
             if k in b and not delete:
                 allowed = (dict, list) if allow_list_keys else dict
                 old = dict.__getitem__(b, k)
+                if isinstance(old, list) and not allow_list_keys and all(
+                        isinstance(i, str) and i.isdigit() for i in v):
+                    raise TypeError(
+                        f'{k}={v}: {k} is a list, and integer keys address '
+                        'its items only with allow_list_keys=True (e.g. '
+                        f'merge_from_dict({{"{k}.0.x": 1}}, '
+                        'allow_list_keys=True))')
                 if not isinstance(old, allowed):
                     raise TypeError(
                         f'{k}={v} in child config cannot inherit from '

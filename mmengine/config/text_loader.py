@@ -11,9 +11,10 @@ from typing import Any, Dict, List, Optional, Tuple
 from .config_dict import ConfigDict
 from .lazy_loader import find_base_assign, is_lazy_config
 from .merge import dict_to_config_dict, merge_a_into_b, substitute_base_vars
-from .utils import (BASE_KEY, DEPRECATION_KEY, ConfigParsingError,
-                    check_file_format, get_cfg_path, pre_substitute_base_vars,
-                    read_text, reraise_with_location, substitute_env_variables,
+from .utils import (BASE_KEY, CONFIG_MODULE, DEPRECATION_KEY,
+                    ConfigParsingError, check_file_format, get_cfg_path,
+                    is_config_value, pre_substitute_base_vars, read_text,
+                    reraise_with_location, substitute_env_variables,
                     substitute_predefined_vars, yaml_tools)
 
 
@@ -208,8 +209,16 @@ class TextConfigLoader:
         else:
             cfg = data
         if base_var_dict:
-            cfg = substitute_base_vars(cfg, base_var_dict, base_cfg,
-                                               filename)
+            try:
+                cfg = substitute_base_vars(cfg, base_var_dict, base_cfg,
+                                           filename)
+            except KeyError as e:
+                if base_files:
+                    raise
+                raise KeyError(
+                    f'{e.args[0]}: {filename} does not inherit any config; '
+                    'add `_base_ = [...]` naming the config that defines it'
+                ) from None
         cfg = merge_a_into_b(cfg, base_cfg)
         if DEPRECATION_KEY in cfg:
             info = dict.pop(cfg, DEPRECATION_KEY)
@@ -266,18 +275,25 @@ class TextConfigLoader:
     @staticmethod
     def _exec(code: _PyConfigCode, filename: str, base_cfg: ConfigDict,
               has_base: bool) -> dict:
-        namespace: dict = {'__file__': filename, '__name__': '__config__'}
+        namespace: dict = {'__file__': filename, '__name__': CONFIG_MODULE}
         if has_base:
             namespace[BASE_KEY] = base_cfg
         try:
             exec(code.code, namespace)
         except Exception as e:
             reraise_with_location(e, filename)
+        if not has_base and BASE_KEY in namespace:
+            # e.g. ``_base_: list = [...]``: not a statement we read bases
+            # from, and silently ignoring it would drop the inheritance
+            raise ConfigParsingError(
+                f'{filename} binds `_base_` in a way that is not read as '
+                'inheritance; write it as a plain module-level statement '
+                "`_base_ = './base.py'` or `_base_ = ['./a.py', './b.py']`")
         cfg = {}
         for key, value in namespace.items():
             if (key.startswith('__') or key == BASE_KEY
-                    or key in code.import_names or isinstance(
-                        value, (types.ModuleType, types.FunctionType, type))):
+                    or key in code.import_names
+                    or not is_config_value(value)):
                 continue
             cfg[key] = value
         return cfg

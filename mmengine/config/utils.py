@@ -5,14 +5,17 @@ import os.path as osp
 import re
 import sys
 import traceback
+import types
 import uuid
-from typing import Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 BASE_KEY = '_base_'
 DELETE_KEY = '_delete_'
 DEPRECATION_KEY = '_deprecation_'
 RESERVED_KEYS = ('filename', 'text', 'pretty_text', 'env_variables')
 SUPPORTED_EXTS = ('.py', '.json', '.yaml', '.yml')
+# ``__name__`` of the namespace ``.py`` configs are executed in
+CONFIG_MODULE = '__config__'
 
 
 class ConfigParsingError(RuntimeError):
@@ -45,19 +48,20 @@ def substitute_predefined_vars(text: str, filename: str) -> str:
 
 # --- environment variables {{$NAME:default}} ------------------------------
 _ENV_RE = re.compile(
-    r'\{\{\s*([\'"]?)\s*\$(\w+)\s*:\s*(.*?)\s*\1\s*\}\}')
+    r'\{\{\s*([\'"]?)\s*\$(\w+)\s*(?::\s*(.*?))?\s*\1\s*\}\}')
 
 
 def substitute_env_variables(text: str,
                              filename: str = '') -> Tuple[str, Dict[str, str]]:
     """Replace ``{{$NAME:default}}`` (optionally quoted inside the braces,
-    ``{{'$NAME:default'}}``) by the value of environment variable ``NAME``.
+    ``{{'$NAME:default'}}``) by the value of environment variable ``NAME``;
+    ``{{$NAME}}`` needs the variable to be set.
 
     Returns:
         tuple: the new text and ``{NAME: value used}``.
 
     Raises:
-        KeyError: ``NAME`` is unset and the default is empty.
+        KeyError: ``NAME`` is unset and has no (or an empty) default.
     """
     env_variables: Dict[str, str] = {}
     if '{{' not in text:
@@ -67,7 +71,7 @@ def substitute_env_variables(text: str,
         name, default = match.group(2), match.group(3)
         value = os.environ.get(name)
         if value is None:
-            if default == '':
+            if not default:  # ``{{$NAME}}`` or ``{{$NAME:}}``
                 where = f' in {filename}' if filename else ''
                 raise KeyError(
                     f'`{name}` cannot be found in `os.environ` (used by '
@@ -82,11 +86,15 @@ def substitute_env_variables(text: str,
 
 
 # --- {{_base_.xxx}} references -------------------------------------------
-_BASE_REF_RE = re.compile(r'\{\{\s*' + BASE_KEY + r'\.([\w\.]+)\s*\}\}')
+# Quotes around the braces (``'{{_base_.x}}'``, handy to keep YAML valid)
+# belong to the reference: the quoted form is replaced by the value too.
+_BASE_REF_RE = re.compile(r'([\'"]?)\{\{\s*' + BASE_KEY +
+                          r'\.([\w\.]+)\s*\}\}\1')
 
 
 def pre_substitute_base_vars(text: str) -> Tuple[str, Dict[str, str]]:
-    """Replace each ``{{_base_.a.b}}`` by a unique quoted placeholder.
+    """Replace each ``{{_base_.a.b}}`` (or quoted ``'{{_base_.a.b}}'``) by a
+    unique quoted placeholder.
 
     Returns:
         tuple: the new text and ``{placeholder: 'a.b'}``; the placeholders
@@ -98,7 +106,7 @@ def pre_substitute_base_vars(text: str) -> Tuple[str, Dict[str, str]]:
         return text, base_var_dict
 
     def replace(match):
-        path = match.group(1)
+        path = match.group(2)
         key = f'_{path.replace(".", "_")}_{uuid.uuid4().hex.lower()[:8]}'
         base_var_dict[key] = path
         return f'"{key}"'
@@ -140,6 +148,9 @@ def check_file_format(filename: str) -> str:
 def read_text(filename: str) -> str:
     """Read a config file as UTF-8, ``FileNotFoundError`` if missing."""
     if not osp.isfile(filename):
+        if osp.isdir(filename):
+            raise IsADirectoryError(
+                f'config file "{filename}" is a directory, not a file')
         raise FileNotFoundError(f'config file "{filename}" does not exist')
     with open(filename, encoding='utf-8') as f:
         return f.read()
@@ -214,6 +225,21 @@ def is_builtin_module(module_name: str) -> bool:
         return True
     top = module_name.split('.')[0]
     return top in sys.stdlib_module_names or top in sys.builtin_module_names
+
+
+def is_config_value(value: Any) -> bool:
+    """Whether a module-level name of a ``.py`` config holds a config value.
+
+    Modules, and functions or classes defined by the config file itself
+    (``def``/``class`` run in the config's namespace ``__config__``), are
+    helpers, not values. A class or function merely *assigned* to a name
+    (``cast = int``) is a value and is kept.
+    """
+    if isinstance(value, types.ModuleType):
+        return False
+    if isinstance(value, (types.FunctionType, type)):
+        return getattr(value, '__module__', None) != CONFIG_MODULE
+    return True
 
 
 # --- errors --------------------------------------------------------------

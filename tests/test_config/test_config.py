@@ -1,4 +1,5 @@
-"""Tests of mmengine.config.Config (text-style configs, merging, dumping)."""
+"""Tests of mmengine.config.Config: formats, construction, access, copies,
+custom imports, ``merge_from_dict`` and dumping."""
 import copy
 import json
 import os
@@ -18,6 +19,18 @@ def write(directory, name, text):
     with open(path, 'w') as f:
         f.write(textwrap.dedent(text).lstrip('\n'))
     return path
+
+
+def test_public_import_paths():
+    import mmengine
+    import mmengine.config as config_pkg
+    from mmengine.config import config as config_module
+    assert mmengine.Config is config_pkg.Config is config_module.Config
+    assert mmengine.ConfigDict is config_pkg.ConfigDict \
+        is config_module.ConfigDict
+    assert mmengine.DictAction is config_pkg.DictAction \
+        is config_module.DictAction
+    assert callable(config_pkg.read_base)
 
 
 # --------------------------------------------------------------- loading
@@ -65,6 +78,8 @@ def test_missing_and_unsupported_file(tmp_path):
         Config.fromfile(path)
     with pytest.raises(OSError):
         Config.fromstring('a = 1', '.txt')
+    with pytest.raises(TypeError, match='file path.*NoneType'):
+        Config.fromfile(None)
 
 
 def test_python_config_collects_only_values(tmp_path):
@@ -135,221 +150,6 @@ def test_copy_deepcopy_pickle(tmp_path):
     assert isinstance(restored.a.b[1], ConfigDict)
 
 
-# ------------------------------------------------------------ inheritance
-def test_base_single_and_recursive(tmp_path):
-    write(tmp_path, 'base.py', """
-        item1 = [1, 2]
-        item2 = dict(a=0, b=dict(c=1))
-        item3 = True
-        """)
-    write(tmp_path, 'mid.py', """
-        _base_ = './base.py'
-        item2 = dict(b=dict(d=2))
-        item4 = 'mid'
-        """)
-    child = write(tmp_path, 'sub/child.py', """
-        _base_ = '../mid.py'
-        item1 = [3]
-        item5 = 'child'
-        """)
-    cfg = Config.fromfile(child)
-    assert cfg.to_dict() == {
-        'item1': [3],
-        'item2': {'a': 0, 'b': {'c': 1, 'd': 2}},
-        'item3': True,
-        'item4': 'mid',
-        'item5': 'child'
-    }
-    # inherited keys first, in base order, then the child's own keys
-    assert list(cfg.keys()) == ['item1', 'item2', 'item3', 'item4', 'item5']
-    assert '_base_' not in cfg
-    assert 'base.py' in cfg.text and 'child.py' in cfg.text
-
-
-def test_base_mixed_formats(tmp_path):
-    write(tmp_path, 'a.json', '{"x": 1}')
-    write(tmp_path, 'b.yaml', 'y: [1, 2]\n')
-    child = write(tmp_path, 'c.py', "_base_ = ['./a.json', './b.yaml']\nz=3\n")
-    assert Config.fromfile(child).to_dict() == {'x': 1, 'y': [1, 2], 'z': 3}
-    child = write(tmp_path, 'd.yaml', "_base_: ['./c.py']\nw: 1\n")
-    cfg = Config.fromfile(child)
-    assert cfg.to_dict() == {'x': 1, 'y': [1, 2], 'z': 3, 'w': 1}
-    child = write(tmp_path, 'e.json', '{"_base_": "./b.yaml", "x": 5}')
-    assert Config.fromfile(child).to_dict() == {'y': [1, 2], 'x': 5}
-
-
-def test_duplicate_key_across_bases(tmp_path):
-    a = write(tmp_path, 'a.py', 'x = 1\n')
-    b = write(tmp_path, 'b.py', 'x = 2\n')
-    child = write(tmp_path, 'c.py', "_base_ = ['./a.py', './b.py']\n")
-    with pytest.raises(KeyError) as info:
-        Config.fromfile(child)
-    msg = str(info.value)
-    assert "'x'" in msg and 'a.py' in msg and 'b.py' in msg and 'c.py' in msg
-    assert osp.basename(a) in msg and osp.basename(b) in msg
-
-
-def test_missing_base(tmp_path):
-    child = write(tmp_path, 'child.py', "_base_ = './missing_base.py'\n")
-    with pytest.raises(FileNotFoundError) as info:
-        Config.fromfile(child)
-    assert 'missing_base.py' in str(info.value)
-    assert 'child.py' in str(info.value)
-
-
-def test_cycle_detection(tmp_path):
-    write(tmp_path, 'a.py', "_base_ = './b.py'\nx = 1\n")
-    write(tmp_path, 'b.py', "_base_ = './a.py'\ny = 1\n")
-    with pytest.raises(RuntimeError, match='circular'):
-        Config.fromfile(osp.join(str(tmp_path), 'a.py'))
-    write(tmp_path, 'self.py', "_base_ = './self.py'\n")
-    with pytest.raises(RuntimeError, match='circular'):
-        Config.fromfile(osp.join(str(tmp_path), 'self.py'))
-
-
-def test_delete_key(tmp_path):
-    write(tmp_path, 'base.py', """
-        optimizer = dict(type='SGD', lr=0.02, momentum=0.9)
-        model = dict(backbone=dict(type='R', depth=50), neck=dict(a=1))
-        """)
-    child = write(tmp_path, 'child.py', """
-        _base_ = './base.py'
-        optimizer = dict(_delete_=True, type='Adam', lr=0.01)
-        model = dict(backbone=dict(_delete_=True, type='S'),
-                     head=dict(_delete_=True, x=1))
-        """)
-    cfg = Config.fromfile(child)
-    assert cfg.optimizer == {'type': 'Adam', 'lr': 0.01}
-    assert cfg.model == {
-        'backbone': {'type': 'S'},
-        'neck': {'a': 1},
-        'head': {'x': 1}
-    }
-    assert '_delete_' not in cfg.pretty_text
-
-
-def test_dict_over_non_dict_is_type_error(tmp_path):
-    write(tmp_path, 'base.py', 'item = True\nlst = dict(a=1)\n')
-    child = write(tmp_path, 'c.py', "_base_ = './base.py'\nitem = dict(a=1)\n")
-    with pytest.raises(TypeError, match='_delete_'):
-        Config.fromfile(child)
-    # a non-dict child value replaces a dict base value
-    child = write(tmp_path, 'd.py', "_base_ = './base.py'\nlst = [1]\n")
-    assert Config.fromfile(child).lst == [1]
-    # and _delete_ lets a dict replace a non-dict
-    child = write(tmp_path, 'e.py',
-                  "_base_ = './base.py'\nitem = dict(_delete_=True, a=1)\n")
-    assert Config.fromfile(child).item == {'a': 1}
-
-
-def test_base_variable_references(tmp_path):
-    write(tmp_path, 'base.py', """
-        model = dict(type='ResNet', depth=50, cfg=dict(x=[1, 2]))
-        name = 'base'
-        """)
-    child = write(tmp_path, 'child.py', """
-        _base_ = './base.py'
-        a = {{_base_.model}}
-        b = {{_base_.model.cfg.x}}
-        c = [{{ _base_.name }}, dict(d={{_base_.model.type}})]
-        e = b
-        """)
-    cfg = Config.fromfile(child)
-    assert cfg.a == {'type': 'ResNet', 'depth': 50, 'cfg': {'x': [1, 2]}}
-    assert cfg.b == [1, 2] and cfg.e == [1, 2]
-    assert cfg.c == ['base', {'d': 'ResNet'}]
-    # the referenced values are copies
-    cfg.a.cfg.x.append(3)
-    assert cfg.model.cfg.x == [1, 2]
-    # json and yaml children
-    child = write(tmp_path, 'child.json',
-                  '{"_base_": "./base.py", "a": {{_base_.model.depth}}}')
-    assert Config.fromfile(child).a == 50
-    child = write(tmp_path, 'child.yaml',
-                  '_base_: ./base.py\na: {{ _base_.model }}\n')
-    assert Config.fromfile(child).a.type == 'ResNet'
-
-
-def test_bad_base_variable_reference(tmp_path):
-    write(tmp_path, 'base.py', "model = dict(type='ResNet')\n")
-    child = write(tmp_path, 'child.py',
-                  "_base_ = './base.py'\na = {{_base_.model.depth}}\n")
-    with pytest.raises(KeyError) as info:
-        Config.fromfile(child)
-    assert "'model.depth'" in str(info.value)
-    assert 'child.py' in str(info.value)
-
-
-def test_text_reference_then_python_mutation_fails(tmp_path):
-    write(tmp_path, 'base.py', "model = dict(type='ResNet', depth=50)\n")
-    child = write(tmp_path, 'child.py', """
-        _base_ = './base.py'
-        a = {{_base_.model}}
-        a['type'] = 'MobileNet'
-        """)
-    with pytest.raises(TypeError, match=r'child\.py, line 3'):
-        Config.fromfile(child)
-
-
-def test_python_base_reference(tmp_path):
-    write(tmp_path, 'base.py', "model = dict(type='ResNet', depth=50)\n"
-          'lst = [1, 2, 3]\n')
-    child = write(tmp_path, 'child.py', """
-        _base_ = './base.py'
-        a = _base_.model
-        a.type = 'MobileNet'
-        x, y, z = _base_.lst
-        """)
-    cfg = Config.fromfile(child)
-    assert cfg.a == {'type': 'MobileNet', 'depth': 50}
-    assert (cfg.x, cfg.y, cfg.z) == (1, 2, 3)
-
-
-def test_predefined_variables(tmp_path):
-    path = write(
-        tmp_path, 'my_cfg.py', """
-        a = '{{fileDirname}}'
-        b = '{{ fileBasename }}'
-        c = './work_dir/{{fileBasenameNoExtension}}'
-        d = '{{fileExtname}}'
-        """)
-    cfg = Config.fromfile(path)
-    assert cfg.a == str(tmp_path).replace('\\', '/')
-    assert (cfg.b, cfg.c, cfg.d) == ('my_cfg.py', './work_dir/my_cfg', '.py')
-    raw = Config.fromfile(path, use_predefined_variables=False)
-    assert raw.b == '{{ fileBasename }}'
-    path = write(tmp_path, 'y.yaml', "a: '{{fileBasename}}'\n")
-    assert Config.fromfile(path).a == 'y.yaml'
-
-
-def test_environment_variables(tmp_path, monkeypatch):
-    path = write(
-        tmp_path, 'env.py', """
-        data_root = '{{$CFG_TEST_ROOT:/data/coco/}}'
-        ann_file = data_root + 'train.json'
-        num = {{'$CFG_TEST_NUM:80'}}
-        """)
-    monkeypatch.delenv('CFG_TEST_ROOT', raising=False)
-    monkeypatch.delenv('CFG_TEST_NUM', raising=False)
-    cfg = Config.fromfile(path)
-    assert cfg.ann_file == '/data/coco/train.json' and cfg.num == 80
-    assert cfg.env_variables == {
-        'CFG_TEST_ROOT': '/data/coco/',
-        'CFG_TEST_NUM': '80'
-    }
-    monkeypatch.setenv('CFG_TEST_ROOT', '/new/')
-    monkeypatch.setenv('CFG_TEST_NUM', '20')
-    cfg = Config.fromfile(path)
-    assert cfg.ann_file == '/new/train.json' and cfg.num == 20
-    # no default and unset -> KeyError naming the variable
-    path = write(tmp_path, 'env2.py', "a = '{{$CFG_TEST_UNSET:}}'\n")
-    monkeypatch.delenv('CFG_TEST_UNSET', raising=False)
-    with pytest.raises(KeyError, match='CFG_TEST_UNSET'):
-        Config.fromfile(path)
-    raw = Config.fromfile(path, use_environment_variables=False)
-    assert raw.a == '{{$CFG_TEST_UNSET:}}'
-
-
 def test_custom_imports(tmp_path, monkeypatch):
     write(tmp_path, 'cfg_test_custom_mod.py', 'import os\n'
           "os.environ['CFG_TEST_CUSTOM'] = 'imported'\n")
@@ -388,40 +188,6 @@ def test_deprecation_key(tmp_path):
     assert '_deprecation_' not in cfg
 
 
-# ----------------------------------------------------------------- errors
-def test_syntax_error_names_file_and_line(tmp_path):
-    path = write(tmp_path, 'bad.py', 'a = 1\nb = dict(x=1,\nc = 3\n')
-    with pytest.raises(SyntaxError) as info:
-        Config.fromfile(path)
-    assert 'bad.py' in str(info.value) and 'line' in str(info.value)
-    path = write(tmp_path, 'bad2.py', "_base_ = './x.py'\na = (1,\n")
-    with pytest.raises(SyntaxError, match='bad2.py'):
-        Config.fromfile(path)
-    with pytest.raises(SyntaxError, match='bad.py'):
-        Config._validate_py_syntax(osp.join(str(tmp_path), 'bad.py'))
-
-
-def test_runtime_error_names_file_and_line(tmp_path):
-    path = write(tmp_path, 'bad.py', 'a = 1\nb = 2\nc = 1 / 0\n')
-    with pytest.raises(ZeroDivisionError, match=r'bad\.py, line 3'):
-        Config.fromfile(path)
-    path = write(tmp_path, 'bad_name.py', 'a = undefined_name\n')
-    with pytest.raises(NameError, match=r'bad_name\.py, line 1'):
-        Config.fromfile(path)
-
-
-def test_json_yaml_errors(tmp_path):
-    path = write(tmp_path, 'bad.json', '{"a": 1,\n "b": }')
-    with pytest.raises(RuntimeError, match=r'bad\.json, line 2'):
-        Config.fromfile(path)
-    path = write(tmp_path, 'bad.yaml', 'a: [1, 2\nb: 3\n')
-    with pytest.raises(RuntimeError, match=r'bad\.yaml'):
-        Config.fromfile(path)
-    path = write(tmp_path, 'list.yaml', '- 1\n- 2\n')
-    with pytest.raises(RuntimeError, match='mapping'):
-        Config.fromfile(path)
-
-
 # -------------------------------------------------------------- overrides
 def test_merge_from_dict():
     cfg = Config(
@@ -444,6 +210,8 @@ def test_merge_from_dict():
         cfg.merge_from_dict({'pipeline.0.type': 'X'}, allow_list_keys=False)
     with pytest.raises(KeyError, match='Index 5'):
         cfg.merge_from_dict({'pipeline.5.type': 'X'})
+    with pytest.raises(TypeError, match='expects a dict.*NoneType'):
+        cfg.merge_from_dict(None)
 
 
 def test_merge_a_into_b_does_not_mutate_inputs():
@@ -564,91 +332,15 @@ def test_auto_argparser(tmp_path, monkeypatch):
     assert cfg.x == 1
 
 
-# -------------------------------------------------------- pkg:: bases
-@pytest.fixture
-def fake_package(tmp_path, monkeypatch):
-    pkg = tmp_path / 'site' / 'cfgtestpkg'
-    configs = pkg / '.mim' / 'configs' / '_base_'
-    configs.mkdir(parents=True)
-    (pkg / '__init__.py').write_text('')
-    (configs / 'schedule.py').write_text(
-        "train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12, "
-        'val_interval=1)\n'
-        "model = dict(type='Det', backbone=dict(type='R'), "
-        "neck=dict(_scope_='other', type='F'))\n"
-        'plain = 3\n')
-    monkeypatch.syspath_prepend(str(tmp_path / 'site'))
-    return 'cfgtestpkg'
-
-
-def test_package_base(tmp_path, fake_package):
-    child = write(
-        tmp_path, 'cross_repo.py', """
-        _base_ = ['cfgtestpkg::_base_/schedule.py', './local.py']
-        model = dict(backbone=dict(depth=50))
-        """)
-    write(tmp_path, 'local.py', "toy = dict(type='Toy')\n")
-    cfg = Config.fromfile(child)
-    assert cfg.train_cfg == {
-        'type': 'EpochBasedTrainLoop',
-        'max_epochs': 12,
-        'val_interval': 1,
-        '_scope_': 'cfgtestpkg'
-    }
-    assert cfg.model._scope_ == 'cfgtestpkg'
-    # only the outermost buildable dict gets the scope
-    assert '_scope_' not in cfg.model.backbone
-    assert cfg.model.neck._scope_ == 'other'
-    assert cfg.plain == 3
-    assert '_scope_' not in cfg.toy
-    path, scope = Config._get_cfg_path('cfgtestpkg::_base_/schedule.py', child)
-    assert scope == 'cfgtestpkg' and osp.isfile(path)
-    # a pkg:: path can be loaded directly too
-    direct = Config.fromfile('cfgtestpkg::_base_/schedule.py')
-    assert direct.plain == 3
-
-
-def test_package_base_errors(tmp_path, fake_package):
-    child = write(tmp_path, 'a.py', "_base_ = 'cfgtestpkg::missing.py'\n")
-    with pytest.raises(FileNotFoundError, match='cfgtestpkg::missing.py'):
-        Config.fromfile(child)
-    child = write(tmp_path, 'b.py', "_base_ = 'no_such_pkg_xyz::a.py'\n")
-    with pytest.raises(ModuleNotFoundError, match='no_such_pkg_xyz'):
-        Config.fromfile(child)
-
-
-def test_line_numbers_after_multiline_base(tmp_path):
-    write(tmp_path, 'b1.py', 'x = 1\n')
-    write(tmp_path, 'b2.py', 'y = 1\n')
-    child = write(
-        tmp_path, 'child.py', """
-        _base_ = [
-            './b1.py',
-            './b2.py',
-        ]
-        z = x_undefined
-        """)
-    with pytest.raises(NameError, match=r'child\.py, line 5'):
-        Config.fromfile(child)
-    # same with imports and docstrings (the ast-based path)
-    child = write(
-        tmp_path, 'child2.py', '''
-        """Docstring mentioning
-        _base_ = 'nothing'
-        """
-        import os
-        _base_ = [
-            './b1.py',
-        ]
-        z = x_undefined
-        ''')
-    with pytest.raises(NameError, match=r'child2\.py, line 8'):
-        Config.fromfile(child)
-
-
-def test_config_value_holding_a_config_is_dumped_as_mapping():
+def test_config_value_holding_a_config_is_dumped_as_mapping(tmp_path):
     cfg = Config(dict(inner=Config(dict(a=1)), b=2))
     assert cfg.pretty_text == 'inner = dict(a=1)\nb = 2\n'
+    assert cfg.to_dict() == {'inner': {'a': 1}, 'b': 2}
+    assert type(cfg.to_dict()['inner']) is dict
+    for ext in ('.json', '.yaml'):
+        out = osp.join(str(tmp_path), 'out' + ext)
+        cfg.dump(out)
+        assert Config.fromfile(out).to_dict() == cfg.to_dict()
 
 
 def test_is_lazy_import(tmp_path):
@@ -664,22 +356,59 @@ def test_is_lazy_import(tmp_path):
     assert not Config._is_lazy_import(write(tmp_path, 'f.json', '{}'))
 
 
-def test_base_reference_inside_expression_is_an_error(tmp_path):
-    write(tmp_path, 'base.py', "name = 'base'\nnum = 2\n")
-    child = write(tmp_path, 'child.py', "_base_ = './base.py'\n"
-                  "a = {{_base_.name}} + '_suffix'\n")
-    with pytest.raises(RuntimeError,
-                       match=r'\{\{_base_\.name\}\}.*_base_\.name'):
-        Config.fromfile(child)
-    # the Python form works in expressions
-    child = write(tmp_path, 'child2.py', "_base_ = './base.py'\n"
-                  "a = _base_.name + '_suffix'\nb = _base_.num * 2\n")
+def test_class_defined_in_a_config_is_not_dumped_as_an_import(tmp_path):
+    path = write(tmp_path, 'cls.py', 'class A:\n    pass\n\n'
+                 'item = dict(a=A)\n')
+    cfg = Config.fromfile(path)
+    with pytest.warns(UserWarning, match="'item'.*cannot be written"):
+        text = cfg.pretty_text
+    assert 'import' not in text and '__config__' in text
+    out = osp.join(str(tmp_path), 'out.py')
+    with pytest.warns(UserWarning):
+        cfg.dump(out)
+    assert isinstance(Config.fromfile(out).item.a, str)
+
+
+@pytest.mark.parametrize('ext', ['.py', '.json', '.yaml', '.yml'])
+def test_inherited_config_round_trips_in_every_format(tmp_path, ext):
+    """A config built from bases (py + json + yaml) and references dumps to
+    each format and reads back equal (JSON: tuples become lists)."""
+    write(tmp_path, 'base_model.json',
+          '{"model": {"type": "R", "depth": 50, "out": [0, 1]}}')
+    write(tmp_path, 'base_sched.yaml',
+          'param_scheduler:\n  - {type: LinearLR, end: 500}\n'
+          '  - {type: MultiStepLR, milestones: [8, 11]}\n')
+    child = write(
+        tmp_path, 'child.py', """
+        _base_ = ['./base_model.json', './base_sched.yaml']
+        model = dict(depth=101, neck=dict(type='FPN', sizes=(1, 2)))
+        head = {{_base_.model.out}}
+        work_dir = './work_dirs/{{fileBasenameNoExtension}}'
+        odd_keys = {'a.b': 1, 'class': None, 'x y': [1.5, -2, True]}
+        """)
     cfg = Config.fromfile(child)
-    assert (cfg.a, cfg.b) == ('base_suffix', 4)
+    out = osp.join(str(tmp_path), 'dumped' + ext)
+    cfg.dump(out)
+    back = Config.fromfile(out)
+    expected = cfg.to_dict()
+    if ext == '.json':
+        expected['model']['neck']['sizes'] = [1, 2]
+    assert back.to_dict() == expected
+    if ext == '.py':
+        assert list(back.keys()) == list(cfg.keys())
+        assert back.pretty_text == cfg.pretty_text
+    with open(out) as f:
+        text = f.read()
+    assert '_base_' not in text and '{{' not in text
+    if ext == '.py':
+        assert text == cfg.dump() == cfg.pretty_text
 
 
-def test_delete_false_is_removed(tmp_path):
-    write(tmp_path, 'base.py', 'd = dict(a=1)\n')
-    child = write(tmp_path, 'c.py',
-                  "_base_ = './base.py'\nd = dict(_delete_=False, b=2)\n")
-    assert Config.fromfile(child).d == {'a': 1, 'b': 2}
+@pytest.mark.parametrize('ext', ['.json', '.yaml'])
+def test_unwritable_value_error_names_the_key(tmp_path, ext):
+    cfg = Config(dict(a=1, model=dict(steps=[1, dict(fn=lambda x: x)])))
+    out = osp.join(str(tmp_path), 'out' + ext)
+    with pytest.raises(TypeError, match=r'model\.steps\.1\.fn holds a '
+                       r'function.*dump it to \.py'):
+        cfg.dump(out)
+    assert not osp.exists(out)

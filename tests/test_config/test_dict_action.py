@@ -79,3 +79,52 @@ def test_token_without_equals_sign(parser, capsys):
     assert 'expected KEY=VALUE' in err
     with pytest.raises(SystemExit):
         parse(parser, '=3')
+
+
+def test_mismatched_bracket_nesting_names_the_option(parser):
+    for token in ('a.b=[(1,2])', 'a.b=)1(', 'a.b=[1,(2]'):
+        with pytest.raises(AssertionError) as info:
+            parse(parser, token)
+        msg = str(info.value)
+        assert repr(token) in msg and '--cfg-options' in msg
+        assert 'expected KEY=VALUE' in msg
+
+
+def test_command_line_end_to_end():
+    """``--cfg-options`` as a shell passes it, then merged into a config."""
+    import shlex
+    parser = argparse.ArgumentParser()
+    parser.add_argument('config')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    argv = shlex.split('cfg.py --cfg-options a.b=1 c=[1,2,(3,4)] d="x,y" '
+                       'e=None f=True g=[[1,2],[3]] '
+                       'pipeline.1.scale="(512, 512)" --cfg-options a.c=0.5')
+    args = parser.parse_args(argv)
+    assert args.config == 'cfg.py'
+    assert args.cfg_options == {
+        'a.b': 1,
+        'c': [1, 2, (3, 4)],
+        'd': ['x', 'y'],
+        'e': None,
+        'f': True,
+        'g': [[1, 2], [3]],
+        'pipeline.1.scale': (512, 512),
+        'a.c': 0.5,
+    }
+    cfg = Config(
+        dict(
+            a=dict(b=0, keep='k'),
+            c=[0],
+            pipeline=[dict(type='Load'),
+                      dict(type='Resize', scale=(1, 1))]))
+    cfg.merge_from_dict(args.cfg_options)
+    assert cfg.a == {'b': 1, 'keep': 'k', 'c': 0.5}
+    assert cfg.c == [1, 2, (3, 4)] and cfg.d == ['x', 'y']
+    assert cfg.e is None and cfg.f is True and cfg.g == [[1, 2], [3]]
+    assert cfg.pipeline == [{'type': 'Load'},
+                            {'type': 'Resize', 'scale': (512, 512)}]
+    # without allow_list_keys an index path is an error that says so
+    cfg = Config(dict(pipeline=[dict(type='Load')]))
+    with pytest.raises(TypeError, match='allow_list_keys=True'):
+        cfg.merge_from_dict({'pipeline.0.type': 'X'}, allow_list_keys=False)
+    assert cfg.pipeline == [{'type': 'Load'}]
