@@ -273,12 +273,13 @@ def gather_object(data: Any,
     return gather_list
 
 
-def _interleave(parts: List[list], size: int) -> list:
+def _interleave(parts: List[list], size: Optional[int]) -> list:
     """Merge per-rank lists back into dataset order and drop padding.
 
     The sampler gives rank r the samples r, r + ws, r + 2 ws, ..., so
     the original order is ``parts[0][0], parts[1][0], ..., parts[0][1]``.
     Unlike a zip_longest-and-filter-None merge, a None result is kept.
+    ``size=None`` keeps everything.
     """
     ordered = []
     longest = max((len(p) for p in parts), default=0)
@@ -286,20 +287,21 @@ def _interleave(parts: List[list], size: int) -> list:
         for part in parts:
             if i < len(part):
                 ordered.append(part[i])
-    return ordered[:size]
+    return ordered if size is None else ordered[:size]
 
 
 def _check_results(results: Any, size: Any) -> None:
     if not isinstance(results, list):
         raise TypeError('collect_results expects `results` to be a list, '
                         f'but got {type(results)}')
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+    if size is not None and (not isinstance(size, int)
+                             or isinstance(size, bool) or size < 0):
         raise TypeError('collect_results expects `size` to be a '
-                        f'non-negative int, but got {size!r}')
+                        f'non-negative int or None, but got {size!r}')
 
 
 def collect_results(results: list,
-                    size: int,
+                    size: Optional[int],
                     device: str = 'cpu',
                     tmpdir: Optional[str] = None) -> Optional[list]:
     """Collect the result lists of all ranks on rank 0.
@@ -307,20 +309,22 @@ def collect_results(results: list,
     Args:
         results (list): this rank's results; rank r is expected to hold
             samples r, r + world_size, ... (``DefaultSampler`` sharding).
-        size (int): dataset length; the merged list is truncated to it,
-            dropping the samples the sampler repeated as padding.
+        size (int, optional): dataset length; the merged list is truncated
+            to it, dropping the samples the sampler repeated as padding.
+            ``None`` keeps every gathered result.
         device (str): ``'cpu'``: ranks pickle their part into a shared
-            directory that rank 0 reads (and removes). ``'gpu'``: parts are
-            sent as tensors through the backend (works with gloo too).
-        tmpdir (str, optional): shared directory for ``'cpu'``; by default
-            rank 0 creates one under ``./.dist_test`` and broadcasts it.
+            directory that rank 0 reads. ``'gpu'``: parts are sent as
+            tensors through the backend (works with gloo too).
+        tmpdir (str, optional): shared directory for ``'cpu'``, see
+            :func:`collect_results_cpu`.
 
     Returns:
         list | None: on rank 0 the results in dataset order, None on the
         other ranks.
     """
     if device not in ('cpu', 'gpu'):
-        raise ValueError(f"device must be 'cpu' or 'gpu', but got {device!r}")
+        raise ValueError("collect_results: device must be 'cpu' or 'gpu', "
+                         f'but got {device!r}')
     if device == 'gpu':
         if tmpdir is not None:
             raise ValueError("tmpdir is only used with device='cpu', but got "
@@ -329,65 +333,88 @@ def collect_results(results: list,
     return collect_results_cpu(results, size, tmpdir)
 
 
+def _make_work_dir(parent: str) -> str:
+    """A fresh directory under ``parent`` (created if needed). Retries if a
+    concurrent run removes the (empty) parent in between."""
+    for _ in range(5):
+        mkdir_or_exist(parent)
+        try:
+            return tempfile.mkdtemp(dir=parent)
+        except FileNotFoundError:
+            continue
+    raise OSError(f'could not create a temporary directory under {parent}')
+
+
 def collect_results_cpu(result_part: list,
-                        size: int,
+                        size: Optional[int],
                         tmpdir: Optional[str] = None) -> Optional[list]:
     """Collect results on rank 0 through a directory all ranks can reach.
 
-    See :func:`collect_results`. The directory (also a user-given one) is
-    removed afterwards.
+    Rank 0 creates a fresh sub-directory of ``tmpdir`` (default:
+    ``./.dist_test``, under the working directory, which unlike /tmp is
+    normally shared by all machines) and broadcasts its name; every rank
+    pickles its part there; rank 0 reads them, then removes that
+    sub-directory, and ``tmpdir`` itself if it is left empty. Nothing
+    else in a user-given ``tmpdir`` is deleted. Rank 0's ``tmpdir`` is
+    the one used. See :func:`collect_results` for the arguments.
     """
     _check_results(result_part, size)
     rank, world_size = get_rank(), get_world_size()
     if world_size == 1:
-        return result_part[:size]
-    created_parent = None
-    if tmpdir is None:
-        # Under the working directory, which (unlike /tmp) is normally on a
-        # file system shared by all machines.
-        holder: List[Optional[str]] = [None]
-        if rank == 0:
-            created_parent = osp.abspath('.dist_test')
-            mkdir_or_exist(created_parent)
-            holder[0] = tempfile.mkdtemp(dir=created_parent)
-        broadcast_object_list(holder)
-        tmpdir = holder[0]
-    else:
-        mkdir_or_exist(tmpdir)
-    assert tmpdir is not None
-    part_file = osp.join(tmpdir, f'part_{rank}.pkl')
+        return result_part if size is None else result_part[:size]
+    parent = osp.abspath('.dist_test' if tmpdir is None else tmpdir)
+    # A fresh directory per call, announced by rank 0: the broadcast also
+    # keeps a fast rank from writing its next part into a directory that
+    # rank 0 is still reading from the previous call.
+    holder: List[Optional[str]] = [None]
+    if rank == 0:
+        holder[0] = _make_work_dir(parent)
+    broadcast_object_list(holder)
+    work_dir = holder[0]
+    assert work_dir is not None
+    parent = osp.dirname(work_dir)
+    # Missing here means this machine does not share rank 0's directory:
+    # write anyway (rank 0 then raises a clear error) and clean up after.
+    not_shared = not osp.isdir(work_dir)
+    if not_shared:
+        mkdir_or_exist(work_dir)
+    part_file = osp.join(work_dir, f'part_{rank}.pkl')
     with open(part_file, 'wb') as f:
         pickle.dump(result_part, f, protocol=pickle.HIGHEST_PROTOCOL)
     barrier()
     if rank != 0:
+        if not_shared:
+            shutil.rmtree(work_dir, ignore_errors=True)
         return None
-    parts = []
-    for i in range(world_size):
-        path = osp.join(tmpdir, f'part_{i}.pkl')
-        if not osp.exists(path):
-            raise FileNotFoundError(
-                f'{path} (results of rank {i}) was not found: {tmpdir} must '
-                'be a directory shared by all ranks; pass a shared `tmpdir` '
-                "or use device='gpu'.")
-        with open(path, 'rb') as f:
-            parts.append(pickle.load(f))
-    shutil.rmtree(tmpdir, ignore_errors=True)
-    if created_parent is not None:
+    try:
+        parts = []
+        for i in range(world_size):
+            path = osp.join(work_dir, f'part_{i}.pkl')
+            if not osp.exists(path):
+                raise FileNotFoundError(
+                    f'{path} (results of rank {i}) was not found: {parent} '
+                    'must be a directory shared by all ranks; pass a shared '
+                    "`tmpdir` or use device='gpu'.")
+            with open(path, 'rb') as f:
+                parts.append(pickle.load(f))
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
         try:
-            os.rmdir(created_parent)  # only if no other run uses it
+            os.rmdir(parent)  # only succeeds if nothing else is in it
         except OSError:
             pass
     return _interleave(parts, size)
 
 
-def collect_results_gpu(result_part: list, size: int) -> Optional[list]:
+def collect_results_gpu(result_part: list,
+                        size: Optional[int]) -> Optional[list]:
     """Collect results on rank 0 by sending them, pickled into tensors,
     through the communication backend (CUDA tensors for NCCL, CPU tensors
     for gloo). See :func:`collect_results`."""
     _check_results(result_part, size)
     rank, world_size = get_rank(), get_world_size()
     if world_size == 1:
-        return result_part[:size]
+        return result_part if size is None else result_part[:size]
     parts = gather_object(result_part, dst=0)
     if rank != 0:
         return None

@@ -129,15 +129,22 @@ class Evaluator:
         data_samples = list(data_samples)
         if data is not None:
             data = list(data)
-            assert len(data_samples) == len(data), (
-                f'data_samples and data should have the same length, but got '
-                f'data_samples length: {len(data_samples)} data length: '
-                f'{len(data)}')
+            if len(data_samples) != len(data):
+                # explicit (not `assert`, which `python -O` strips)
+                raise _LengthMismatch(
+                    f'data_samples and data should have the same length, but'
+                    f' got data_samples length: {len(data_samples)} data '
+                    f'length: {len(data)}')
         size = len(data_samples)
         for start, samples in _chunks(data_samples, chunk_size):
             batch = None if data is None else data[start:start + chunk_size]
             self.process(samples, batch)
         return self.evaluate(size)
+
+
+class _LengthMismatch(ValueError, AssertionError):
+    """Inputs of different lengths. Also an AssertionError, which the
+    original raised and callers may catch."""
 
 
 def _chunks(seq: list, chunk_size: int) -> Iterator:

@@ -1,7 +1,6 @@
 """``BaseMetric``: the interface every evaluation metric implements, and
 ``DumpResults``, a metric that stores predictions for offline use."""
 import logging
-import sys
 from abc import ABCMeta, abstractmethod
 from typing import Any, List, Optional, Sequence
 
@@ -32,8 +31,10 @@ class BaseMetric(metaclass=ABCMeta):
             ``'<prefix>/<name>'``, to tell apart same-named metrics of
             different metric objects. Defaults to :attr:`default_prefix`.
         collect_dir (str, optional): Shared directory used to gather
-            results when ``collect_device='cpu'``; a temporary directory is
-            created when it is ``None``. Only valid with ``'cpu'``.
+            results when ``collect_device='cpu'`` (each evaluation uses a
+            fresh sub-directory and removes it; ``collect_dir`` itself is
+            removed only when left empty); ``./.dist_test`` when it is
+            ``None``. Only valid with ``'cpu'``.
 
     Examples:
         >>> class Accuracy(BaseMetric):
@@ -132,39 +133,58 @@ class BaseMetric(metaclass=ABCMeta):
                 logger='current',
                 level=logging.WARNING)
 
-        if size is None:
-            size = sys.maxsize  # keep everything that was gathered
-        elif not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        if size is not None and (not isinstance(size, int)
+                                 or isinstance(size, bool) or size < 0):
             raise TypeError(
                 f'{type(self).__name__}.evaluate expects `size` (the dataset '
                 f'length) to be a non-negative int or None, but got {size!r}')
-        if self.collect_device == 'cpu':
-            results = collect_results(
-                self.results,
-                size,
-                self.collect_device,
-                tmpdir=self.collect_dir)
-        else:
-            results = collect_results(self.results, size, self.collect_device)
+        # collect_dir is None unless collect_device is 'cpu' (see __init__)
+        results = collect_results(
+            self.results, size, self.collect_device, tmpdir=self.collect_dir)
 
+        error: Optional[BaseException] = None
         if is_main_process():
-            # Metrics are computed on CPU whatever device the results came
-            # from, so that compute_metrics needs no device handling.
-            results = _to_cpu(results)
-            metrics = self.compute_metrics(results) if results else {}
-            if not isinstance(metrics, dict):
-                raise TypeError(
-                    f'{type(self).__name__}.compute_metrics must return a '
-                    f'dict, but got {type(metrics)}')
-            if self.prefix:
-                metrics = {f'{self.prefix}/{k}': v for k, v in metrics.items()}
-            payload = [metrics]
+            try:
+                # Metrics are computed on CPU whatever device the results
+                # came from, so that compute_metrics needs no device
+                # handling.
+                metrics = self._compute_on_main(_to_cpu(results))
+                payload: List[Any] = [metrics]
+            except Exception as e:
+                # Tell the other ranks, which wait in the broadcast below,
+                # instead of leaving them to hang until the timeout.
+                error = e
+                payload = [_MainRankError(f'{type(e).__name__}: {e}')]
         else:
             payload = [None]
 
         broadcast_object_list(payload)
         self.results.clear()
+        if error is not None:
+            raise error
+        if isinstance(payload[0], _MainRankError):
+            raise RuntimeError(
+                f'{type(self).__name__}.evaluate failed on rank 0 with '
+                f'{payload[0].message}')
         return payload[0]
+
+    def _compute_on_main(self, results: list) -> dict:
+        metrics = self.compute_metrics(results) if results else {}
+        if not isinstance(metrics, dict):
+            raise TypeError(
+                f'{type(self).__name__}.compute_metrics must return a '
+                f'dict, but got {type(metrics)}')
+        if self.prefix:
+            metrics = {f'{self.prefix}/{k}': v for k, v in metrics.items()}
+        return metrics
+
+
+class _MainRankError:
+    """Sent from rank 0 to the other ranks when computing metrics failed
+    (a plain class: it must pickle by reference)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
 
 
 @METRICS.register_module()

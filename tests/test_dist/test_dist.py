@@ -62,6 +62,10 @@ def test_single_process_collect_results():
     for device in ('cpu', 'gpu'):
         assert dist.collect_results([1, 2, 3], 2, device=device) == [1, 2]
         assert dist.collect_results([None, 2], 5, device=device) == [None, 2]
+        # size=None: no truncation
+        assert dist.collect_results([1, 2, 3], None, device=device) == [
+            1, 2, 3
+        ]
     assert dist.collect_results_cpu(['a'], 1) == ['a']
     assert dist.collect_results_gpu(['a'], 0) == []
 
@@ -90,8 +94,10 @@ def test_argument_errors():
         dist.collect_results([1], 1, device='gpu', tmpdir='/tmp/x')
     with pytest.raises(TypeError, match='list'):
         dist.collect_results((1, 2), 2)
-    with pytest.raises(TypeError, match='size'):
+    with pytest.raises(TypeError, match='size.*int or None.*-1'):
         dist.collect_results([1], -1)
+    with pytest.raises(TypeError, match='size'):
+        dist.collect_results([1], 2.0)
     with pytest.raises(TypeError, match='size'):
         dist.collect_results_gpu([1], '1')
 
@@ -220,12 +226,34 @@ def _check_collectives(rank: int) -> None:
             assert out == ([0, 1] if rank == 0 else None), device
             out = dist.collect_results(part_with_none, 3, device=device)
             assert out == ([None, 1, 2] if rank == 0 else None), device
-        out = dist.collect_results(part, 5, device='cpu', tmpdir=user_dir)
-        assert out == ([0, 1, 2, 3, 4] if rank == 0 else None)
+            # size=None: no truncation (the padding sample 0 stays)
+            out = dist.collect_results(part, None, device=device)
+            assert out == ([0, 1, 2, 3, 4, 0] if rank == 0 else None), device
+            # rank 0 holds more than rank 1 (no padding)
+            out = dist.collect_results(
+                [0, 2, 4] if rank == 0 else [1, 3], None, device=device)
+            assert out == ([0, 1, 2, 3, 4] if rank == 0 else None), device
+        # back-to-back calls on one user tmpdir: a fast rank 1 must not
+        # write its next part where rank 0 still reads the previous one
+        for i in range(3):
+            out = dist.collect_results([i, rank], 4, 'cpu', tmpdir=user_dir)
+            assert out == ([i, i, 0, 1] if rank == 0 else None)
         dist.barrier()
-        # the temp dirs are cleaned on rank 0
+        # the temp dirs are cleaned on rank 0; an emptied user dir goes too
         assert not osp.exists(user_dir)
         assert not osp.exists(osp.join(shared[0], '.dist_test'))
+        dist.barrier()  # both ranks checked before rank 0 recreates it
+        # ... but what the user keeps in tmpdir is not deleted
+        if rank == 0:
+            os.makedirs(user_dir)
+            with open(osp.join(user_dir, 'keep.txt'), 'w') as f:
+                f.write('mine')
+        dist.barrier()
+        out = dist.collect_results(part, 5, 'cpu', tmpdir=user_dir)
+        assert out == ([0, 1, 2, 3, 4] if rank == 0 else None)
+        dist.barrier()
+        assert os.listdir(user_dir) == ['keep.txt']
+        dist.barrier()
         assert dist.collect_results_gpu(part, 6) == (
             [0, 1, 2, 3, 4, 0] if rank == 0 else None)
         assert dist.collect_results_cpu(part, 6) == (
@@ -322,25 +350,43 @@ _DEAD_RANK_SCRIPT = textwrap.dedent('''
 
     TIMEOUT = 3  # seconds, passed to init_dist
 
-    def worker(rank, port, out_file):
+    def wait_for(path, limit=60):
+        start = time.time()
+        while not os.path.exists(path):
+            if time.time() - start > limit:
+                raise TimeoutError(path)
+            time.sleep(0.02)
+
+    def worker(rank, port, out_dir):
         os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port),
                           RANK=str(rank), LOCAL_RANK=str(rank),
                           WORLD_SIZE='2')
         import torch
         import torch.distributed as torch_dist
         import mmengine.dist as dist
+        # Both ranks have imported torch before the short-timeout group is
+        # created: on a loaded machine one may start seconds later.
+        open(os.path.join(out_dir, f'ready{rank}'), 'w').close()
+        wait_for(os.path.join(out_dir, f'ready{1 - rank}'))
         dist.init_dist('pytorch', backend='gloo', timeout=TIMEOUT)
-        silent = torch_dist.new_group(
-            [0, 1], timeout=datetime.timedelta(seconds=TIMEOUT))
+        # for the dead-rank case; its own (long) timeout, so that only the
+        # death of rank 1 can make it fail fast
+        spare = torch_dist.new_group(
+            [0, 1], timeout=datetime.timedelta(seconds=60))
         dist.barrier()
+        dead_flag = os.path.join(out_dir, 'rank1_exits')
         if rank == 1:
-            # alive but never joins the collective on `silent`, then dies
-            time.sleep(TIMEOUT + 1)
+            # alive but silent on the default group until rank 0 is done
+            # with it (so only the timeout can end rank 0's wait), then dies
+            wait_for(os.path.join(out_dir, 'silent_done'), limit=30)
+            open(dead_flag, 'w').close()
             os._exit(1)
         report = {}
-        for name, group, pause in (('silent', silent, 0),
-                                   ('dead', None, 2.5)):
-            time.sleep(pause)
+        for name, group in (('silent', None), ('dead', spare)):
+            if name == 'dead':
+                open(os.path.join(out_dir, 'silent_done'), 'w').close()
+                wait_for(dead_flag)
+                time.sleep(0.5)
             start = time.time()
             try:
                 dist.all_reduce(torch.ones(1), group=group)
@@ -349,20 +395,21 @@ _DEAD_RANK_SCRIPT = textwrap.dedent('''
                 report[name] = {'raised': type(e).__name__,
                                 'message': str(e)[:300],
                                 'seconds': time.time() - start}
-        with open(out_file, 'w') as f:
+        with open(os.path.join(out_dir, 'report.json'), 'w') as f:
             json.dump(report, f)
         sys.stdout.flush()
         os._exit(0)
 
     if __name__ == '__main__':
-        port, out_file = int(sys.argv[1]), sys.argv[2]
+        port, out_dir = int(sys.argv[1]), sys.argv[2]
         ctx = multiprocessing.get_context('spawn')
-        procs = [ctx.Process(target=worker, args=(r, port, out_file))
+        procs = [ctx.Process(target=worker, args=(r, port, out_dir))
                  for r in range(2)]
         for p in procs:
             p.start()
+        deadline = time.time() + 60
         for p in procs:
-            p.join(60)
+            p.join(max(0.1, deadline - time.time()))
         for p in procs:
             if p.is_alive():
                 p.kill()
@@ -379,17 +426,21 @@ def test_dead_or_silent_rank_raises_within_timeout(tmp_path):
         [sys.executable,
          str(script),
          str(_free_port()),
-         str(out_file)],
+         str(tmp_path)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=90,
         cwd=str(tmp_path))
     assert out_file.exists(), proc.stdout + proc.stderr
     report = json.loads(out_file.read_text())
-    # a rank that is alive but absent: the survivor raises after ~timeout
+    # a rank that is alive but absent: the survivor raises after the
+    # timeout given to init_dist (3 s), so it did reach the default group
+    # (without it, rank 0 would wait until rank 1 gives up after 30 s)
     assert report['silent']['raised'] is not None, report
-    assert 2 <= report['silent']['seconds'] < 30, report
-    # a rank that died: the survivor raises instead of hanging
+    assert 2.5 <= report['silent']['seconds'] < 20, report
+    assert 'timed out' in report['silent']['message'].lower(), report
+    # a rank that died: the survivor raises at once, long before the 60 s
+    # timeout of that group, instead of hanging
     assert report['dead']['raised'] is not None, report
     assert report['dead']['seconds'] < 30, report
     assert 'exitcodes [0, 1]' in proc.stdout, proc.stdout + proc.stderr

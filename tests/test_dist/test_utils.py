@@ -202,13 +202,14 @@ def test_init_dist_mpi(clean_env, fake_init):
     with pytest.raises(KeyError, match='MASTER_ADDR'):
         dist.init_dist('mpi', backend='gloo')
     clean_env['MASTER_ADDR'] = '10.1.2.3'
-    dist.init_dist('mpi', backend='gloo')
+    dist.init_dist('mpi', backend='gloo', timeout=7.5)
     assert os.environ['MASTER_PORT'] == '29500'
     assert os.environ['WORLD_SIZE'] == '2'
     assert os.environ['RANK'] == '1'
     assert os.environ['LOCAL_RANK'] == '0'
     assert os.environ['LOCAL_WORLD_SIZE'] == '1'
-    fake_init.assert_called_once_with(backend='gloo')
+    fake_init.assert_called_once_with(
+        backend='gloo', timeout=datetime.timedelta(seconds=7.5))
 
 
 def test_init_dist_mpi_missing_env(clean_env, fake_init):

@@ -152,6 +152,8 @@ def test_offline_evaluate_chunks():
                        match='data_samples and data should have the same '
                        'length'):
         evaluator.offline_evaluate(samples, data[:4])
+    with pytest.raises(ValueError, match='length: 5 data length: 6'):
+        evaluator.offline_evaluate(samples, data + [dict(x=5)])
     with pytest.raises(ValueError, match='chunk_size'):
         evaluator.offline_evaluate(samples, chunk_size=0)
 
@@ -213,8 +215,8 @@ def test_ex_eval_04_offline_evaluation(tmp_path):
 
 # ---------------------------------------------------------------- EX-EVAL-05
 class FashionMnistMetric(BaseMetric):
-    """The 003 metric: ``process(self, data, preds)``, ``len(results)``."""
-    default_prefix = 'fashion'
+    """The 003 metric: ``process(self, data, preds)``, ``len(results)``,
+    no prefix."""
 
     def process(self, data, preds) -> None:
         self.results.append(((data[1] == preds[0].cpu()).sum(), preds[1],
@@ -237,5 +239,6 @@ def test_ex_eval_05_fashion_mnist_metric():
     for data_batch, outputs in batches:
         evaluator.process(data_samples=outputs, data_batch=data_batch)
     metrics = evaluator.evaluate(2)
-    assert metrics['fashion/Accuracy'].item() == pytest.approx(5 / 6)
-    assert metrics['fashion/Avg_loss'] == pytest.approx(0.375)
+    assert sorted(metrics) == ['Accuracy', 'Avg_loss']
+    assert metrics['Accuracy'].item() == pytest.approx(5 / 6)
+    assert metrics['Avg_loss'] == pytest.approx(0.375)

@@ -235,7 +235,7 @@ class PaddedAccuracy(BaseMetric):
         return dict(
             accuracy=sum(c for _, c in results) / len(results),
             size=len(results),
-            indices=sorted(i for i, _ in results))
+            indices=[i for i, _ in results])  # dataset order expected
 
 
 def _padded_shard(size: int, rank: int, world_size: int) -> list:
@@ -287,6 +287,7 @@ class TestDistributedEvaluate(MultiProcessTestCase):
             for collect_device, collect_dir in (
                 ('cpu', self.file_name + '_collect'), ('gpu', None)):
                 self._check_metric(collect_device, collect_dir)
+            self._check_failure_reaches_all_ranks()
         finally:
             torch_dist.destroy_process_group()
 
@@ -311,6 +312,27 @@ class TestDistributedEvaluate(MultiProcessTestCase):
         gathered: List[Any] = [None] * self.world_size
         torch_dist.all_gather_object(gathered, metrics)
         assert gathered[0] == gathered[1]
+
+
+    def _check_failure_reaches_all_ranks(self):
+        # compute_metrics fails on rank 0: rank 0 re-raises it, the other
+        # rank gets an error naming it instead of waiting forever
+        class Broken(PaddedAccuracy):
+
+            def compute_metrics(self, results):
+                raise ZeroDivisionError('no samples of class 3')
+
+        metric = Broken()
+        metric.results.append((self.rank, True))
+        if self.rank == 0:
+            with pytest.raises(ZeroDivisionError, match='class 3'):
+                metric.evaluate(2)
+        else:
+            with pytest.raises(RuntimeError,
+                               match='Broken.evaluate failed on rank 0 '
+                               'with ZeroDivisionError: no samples'):
+                metric.evaluate(2)
+        assert metric.results == []
 
 
 def test_padded_shard_helper():
