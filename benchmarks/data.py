@@ -21,6 +21,10 @@ allocator state. Usage::
 
     python benchmarks/data.py                       # 1 M items, 8 workers
     python benchmarks/data.py --num-items 100000 --workers 4
+
+Afterwards it runs ``benchmarks/structures.py`` (``InstanceData`` boolean
+indexing throughput), the second figure the dataset issue asks for; pass
+``--no-instance-data`` to skip it.
 """
 import argparse
 import json
@@ -137,6 +141,8 @@ def main() -> None:
     parser.add_argument('--workers', type=int, default=8)
     parser.add_argument('--batch-size', type=int, default=1000)
     parser.add_argument('--epochs', type=int, default=3)
+    parser.add_argument('--no-instance-data', action='store_true',
+                        help='skip the InstanceData indexing benchmark')
     parser.add_argument('--child', choices=['serialized', 'list'],
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -182,6 +188,16 @@ def main() -> None:
               f'{lst["workers_pss"] / ser["workers_pss"]:.1f}x; '
               f'workers USS: list / serialized = '
               f'{lst["workers_uss"] / max(ser["workers_uss"], 1):.1f}x')
+
+    if not args.no_instance_data:
+        print('\nInstanceData boolean indexing (benchmarks/structures.py):',
+              flush=True)
+        subprocess.run([
+            sys.executable,
+            os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         'structures.py')
+        ],
+                       check=True)
 
 
 if __name__ == '__main__':
