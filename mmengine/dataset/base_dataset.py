@@ -5,7 +5,6 @@ import logging
 import operator
 import os
 import os.path as osp
-import pickle
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable, List, Optional, Tuple, Union
 
@@ -16,6 +15,8 @@ from mmengine.fileio import join_path, list_from_file, load
 from mmengine.logging import print_log
 from mmengine.utils import is_abs
 from .compose import Compose
+from .serialization import (normalize_indices, read_serialized,
+                            serialized_subset, serialize_list)
 
 __all__ = ['BaseDataset', 'Compose', 'force_full_init']
 
@@ -373,65 +374,18 @@ class BaseDataset(Dataset):
     # Serialization and subsets
     # ------------------------------------------------------------------
     def _serialize_data(self) -> Tuple[np.ndarray, np.ndarray]:
-        """Pickle every sample into one uint8 buffer plus end offsets.
-
-        Reading a sample from a numpy buffer touches no per-sample Python
-        object, so forked DataLoader workers keep sharing the parent's pages
-        (a list of dicts is copied page by page as refcounts change).
-        The Python list is freed afterwards.
-
-        Returns:
-            tuple[np.ndarray, np.ndarray]: The byte buffer and the int64
-            cumulative end offset of each sample.
-        """
-        parts = [
-            pickle.dumps(info, protocol=pickle.HIGHEST_PROTOCOL)
-            for info in self.data_list
-        ]
-        data_address = np.cumsum(
-            np.fromiter((len(p) for p in parts),
-                        dtype=np.int64,
-                        count=len(parts)),
-            dtype=np.int64)
-        data_bytes = np.frombuffer(b''.join(parts), dtype=np.uint8)
-        del parts
+        """Pack ``data_list`` into one byte buffer (see
+        :func:`~mmengine.dataset.serialization.serialize_list`) and free the
+        Python list."""
+        data_bytes, data_address = serialize_list(self.data_list)
         # Rebind rather than clear(): the list may be shared by the caller.
         self.data_list = []
         return data_bytes, data_address
 
-    def _normalize_indices(self, indices: Union[int, Sequence[int]],
-                           length: int) -> Union[slice, List[int]]:
-        """Turn ``indices`` into a slice (int form) or a list of ints."""
-        if isinstance(indices, (bool, np.bool_)):
-            raise TypeError('indices must be an int or a sequence of ints, '
-                            'but got a bool')
-        if isinstance(indices, (int, np.integer)):
-            n = int(indices)
-            # n >= 0 keeps the first n samples, n < 0 the last |n|.
-            return slice(0, n) if n >= 0 else slice(max(length + n, 0),
-                                                     length)
-        if isinstance(indices, np.ndarray):
-            indices = indices.tolist()
-        if not isinstance(indices, Sequence) or isinstance(indices, str):
-            raise TypeError('indices must be an int or a sequence of ints, '
-                            f'but got {type(indices).__name__}')
-        result = []
-        for idx in indices:
-            if isinstance(idx, (bool, np.bool_)) or not isinstance(
-                    idx, (int, np.integer)):
-                raise TypeError('indices must contain only ints, but got '
-                                f'{type(idx).__name__}: {idx!r}')
-            idx = int(idx)
-            if not -length <= idx < length:
-                raise IndexError(f'index {idx} is out of range for a dataset '
-                                 f'of {length} samples')
-            result.append(idx % length)
-        return result
-
     def _get_unserialized_subset(
             self, indices: Union[int, Sequence[int]]) -> List[dict]:
         """Select samples from the plain ``data_list``."""
-        selection = self._normalize_indices(indices, len(self.data_list))
+        selection = normalize_indices(indices, len(self.data_list))
         if isinstance(selection, slice):
             return self.data_list[selection]
         return [self.data_list[i] for i in selection]
@@ -440,25 +394,7 @@ class BaseDataset(Dataset):
         self, indices: Union[int, Sequence[int]]
     ) -> Tuple[np.ndarray, np.ndarray]:
         """Select samples from the serialized buffer without unpickling."""
-        ends = self.data_address
-        starts = np.concatenate([np.zeros(1, dtype=np.int64), ends[:-1]])
-        selection = self._normalize_indices(indices, len(ends))
-        if isinstance(selection, slice):
-            # Contiguous block: copy one byte range, shift the offsets.
-            begin, end = selection.start, min(selection.stop, len(ends))
-            if end <= begin:
-                return (np.zeros(0, dtype=np.uint8),
-                        np.zeros(0, dtype=np.int64))
-            offset = starts[begin]
-            data_bytes = self.data_bytes[offset:ends[end - 1]].copy()
-            return data_bytes, ends[begin:end] - offset
-        if not selection:
-            return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64)
-        sel = np.asarray(selection, dtype=np.int64)
-        data_bytes = np.concatenate(
-            [self.data_bytes[starts[i]:ends[i]] for i in selection])
-        data_address = np.cumsum(ends[sel] - starts[sel], dtype=np.int64)
-        return data_bytes, data_address
+        return serialized_subset(self.data_bytes, self.data_address, indices)
 
     def _copy_without_annotation(self, memo: Optional[dict] = None
                                  ) -> 'BaseDataset':
@@ -542,11 +478,8 @@ class BaseDataset(Dataset):
             raise IndexError(f'index {idx} is out of range for '
                              f'{type(self).__name__} of {length} samples')
         if self.serialize_data:
-            idx_pos = idx % length
-            start = 0 if idx_pos == 0 else int(
-                self.data_address[idx_pos - 1])
-            end = int(self.data_address[idx_pos])
-            data_info = pickle.loads(memoryview(self.data_bytes[start:end]))
+            data_info = read_serialized(self.data_bytes, self.data_address,
+                                        idx % length)
         else:
             data_info = copy.deepcopy(self.data_list[idx])
         data_info['sample_idx'] = idx if idx >= 0 else length + idx

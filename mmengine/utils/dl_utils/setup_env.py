@@ -1,5 +1,4 @@
 """Process-level settings for data loading workers."""
-import importlib.util
 import multiprocessing as mp
 import os
 import sys
