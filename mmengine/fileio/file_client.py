@@ -1,13 +1,14 @@
 """``FileClient``: the deprecated, pre-``get_file_backend`` entry point."""
-import inspect
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Generator, Iterator, Optional, Tuple, Union
 
 from mmengine.utils import is_filepath
-from .backends import (BaseStorageBackend, HardDiskBackend, HTTPBackend,
-                       LmdbBackend, MemcachedBackend, PetrelBackend)
+from .backends import (HardDiskBackend, HTTPBackend, LmdbBackend,
+                       MemcachedBackend, PetrelBackend)
+from .backends.base import read_text
+from .backends.registry_utils import check_backend, parse_uri_prefix
 
 
 class FileClient:
@@ -112,12 +113,7 @@ class FileClient:
             raise TypeError(
                 f'uri should be a str or pathlib.Path, got {type(uri)}')
         uri = str(uri)
-        if '://' not in uri:
-            return None
-        prefix, _ = uri.split('://', 1)
-        if ':' in prefix:
-            prefix = prefix.split(':')[-1]
-        return prefix
+        return parse_uri_prefix(uri) if '://' in uri else None
 
     @classmethod
     def infer_client(cls,
@@ -139,15 +135,7 @@ class FileClient:
 
     @classmethod
     def _register_backend(cls, name, backend, force=False, prefixes=None):
-        if not isinstance(name, str):
-            raise TypeError('the backend name should be a string, but got '
-                            f'{type(name)}')
-        if not inspect.isclass(backend):
-            raise TypeError(
-                f'backend should be a class but got {type(backend)}')
-        if not issubclass(backend, BaseStorageBackend):
-            raise TypeError(
-                f'backend {backend} is not a subclass of BaseStorageBackend')
+        check_backend(name, backend)
         if not force and name in cls._backends:
             raise KeyError(
                 f'{name} is already registered as a storage backend, add '
@@ -206,9 +194,7 @@ class FileClient:
 
     def get_text(self, filepath: Union[str, Path], encoding='utf-8') -> str:
         """Read text from ``filepath``."""
-        if encoding == 'utf-8':  # custom backends may not take `encoding`
-            return self.client.get_text(filepath)
-        return self.client.get_text(filepath, encoding)
+        return read_text(self.client, filepath, encoding)
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
         """Write bytes to ``filepath``."""

@@ -4,6 +4,7 @@ Every function here picks a storage backend from the path's URI prefix
 (``s3://``, ``http://``, ... ; none means the local disk) or from
 ``backend_args=dict(backend=NAME, ...)``, and delegates to it.
 """
+import inspect
 import json
 import os.path as osp
 from contextlib import contextmanager
@@ -14,23 +15,13 @@ from typing import (Any, Dict, Generator, Iterator, Optional, Tuple, Type,
 
 from mmengine.utils import is_str
 from .backends import BaseStorageBackend, backends, prefix_to_backends
+from .backends.base import read_text
+from .backends.registry_utils import parse_uri_prefix
 from .file_client import FileClient
 from .handlers import file_handlers
 
 # cache of backend instances for ``enable_singleton=True``
 backend_instances: Dict[Tuple[Type, str], BaseStorageBackend] = {}
-
-
-def _parse_uri_prefix(uri: Union[str, Path]) -> str:
-    """Return the prefix of ``uri`` (``'s3'`` for ``s3://b/k``, also for
-    ``cluster:s3://b/k``), or ``''`` for a local path."""
-    uri = str(uri)
-    if '://' not in uri:
-        return ''
-    prefix, _ = uri.split('://', 1)
-    if ':' in prefix:  # e.g. 'clusterName:s3'
-        prefix = prefix.split(':')[-1]
-    return prefix
 
 
 def _args_key(backend_args: dict) -> str:
@@ -57,7 +48,7 @@ def _select_backend_class(uri: Optional[Union[str, Path]],
         raise ValueError(
             'uri should not be None when "backend" is not in backend_args: '
             'pass a path or backend_args=dict(backend=NAME)')
-    prefix = _parse_uri_prefix(uri)
+    prefix = parse_uri_prefix(uri)
     if prefix not in prefix_to_backends:
         known = sorted(p for p in prefix_to_backends if p)
         raise ValueError(
@@ -114,7 +105,6 @@ def get_file_backend(uri: Optional[Union[str, Path]] = None,
 
 
 def _build(backend_cls: Type, args: dict) -> BaseStorageBackend:
-    import inspect
     try:
         inspect.signature(backend_cls).bind(**args)
     except TypeError as e:
@@ -141,14 +131,6 @@ def _method(backend: Any, name: str, filepath) -> Any:
     return method
 
 
-def _get_text(backend: Any, filepath, encoding: str) -> str:
-    """``backend.get_text``; the default encoding is not passed so that
-    custom backends whose ``get_text`` takes only a path work."""
-    if encoding == 'utf-8':
-        return backend.get_text(filepath)
-    return backend.get_text(filepath, encoding)
-
-
 def get(filepath: Union[str, Path],
         backend_args: Optional[dict] = None) -> bytes:
     """Read bytes from ``filepath``.
@@ -164,7 +146,7 @@ def get_text(filepath: Union[str, Path],
              encoding: str = 'utf-8',
              backend_args: Optional[dict] = None) -> str:
     """Read text from ``filepath`` decoded with ``encoding``."""
-    return _get_text(_backend(filepath, backend_args), filepath, encoding)
+    return read_text(_backend(filepath, backend_args), filepath, encoding)
 
 
 def put(obj: bytes,
@@ -485,14 +467,16 @@ def dump(obj: Any,
         return handler.dump_to_str(obj, **kwargs)
     if is_str(file):
         storage = _storage_for(file, file_client_args, backend_args)
+        # Look the writer up first, so a read-only backend fails before
+        # any serialization work.
+        buffer: Any
         if handler.str_like:
-            with StringIO() as f:
-                handler.dump_to_fileobj(obj, f, **kwargs)
-                storage.put_text(f.getvalue(), file)
+            write, buffer = _method(storage, 'put_text', file), StringIO()
         else:
-            with BytesIO() as f:
-                handler.dump_to_fileobj(obj, f, **kwargs)
-                storage.put(f.getvalue(), file)
+            write, buffer = _method(storage, 'put', file), BytesIO()
+        with buffer as f:
+            handler.dump_to_fileobj(obj, f, **kwargs)
+            write(f.getvalue(), file)
         return None
     if hasattr(file, 'write'):
         handler.dump_to_fileobj(obj, file, **kwargs)

@@ -3,14 +3,15 @@ from io import StringIO
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Union
 
-from .io import _get_text, _storage_for
+from .backends.base import read_text
+from .io import _storage_for
 
 
 def _read_text(filename: Union[str, Path], encoding: str,
                file_client_args: Optional[dict],
                backend_args: Optional[dict]) -> str:
     storage = _storage_for(str(filename), file_client_args, backend_args)
-    return _get_text(storage, filename, encoding)
+    return read_text(storage, filename, encoding)
 
 
 def list_from_file(filename: Union[str, Path],

@@ -82,11 +82,16 @@ def _any(judge_result: Any) -> bool:
         return bool(judge_result)
 
 
+def _shape(value: Any) -> tuple:
+    # np.shape would copy a tensor to numpy, which fails off the CPU.
+    return tuple(value.shape) if torch.is_tensor(value) else np.shape(value)
+
+
 def _differs(value: Any, expected: Any) -> bool:
     if torch.is_tensor(value) or torch.is_tensor(expected) or isinstance(
             value, np.ndarray) or isinstance(expected, np.ndarray):
         try:
-            if np.shape(value) != np.shape(expected):
+            if _shape(value) != _shape(expected):
                 return True
         except Exception:
             return True

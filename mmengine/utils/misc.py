@@ -1,5 +1,4 @@
 """Small type checks and sequence helpers."""
-import collections.abc
 import functools
 import importlib
 import itertools
@@ -15,7 +14,7 @@ def _ntuple(n: int) -> Callable:
     """Return a function turning a scalar into an ``n``-tuple."""
 
     def parse(x):
-        if isinstance(x, collections.abc.Iterable) and not isinstance(x, str):
+        if isinstance(x, abc.Iterable) and not isinstance(x, str):
             return x
         return tuple(repeat(x, n))
 
@@ -245,15 +244,16 @@ def deprecated_api_warning(name_dict: dict,
     """
 
     def api_warning_wrapper(old_func):
+        # Inspected once here rather than on every call.
+        positional_names = getfullargspec(old_func).args
+        func_name = old_func.__name__
+        if cls_name is not None:
+            func_name = f'{cls_name}.{func_name}'
 
         @functools.wraps(old_func)
         def new_func(*args, **kwargs):
-            args_info = getfullargspec(old_func)
-            func_name = old_func.__name__
-            if cls_name is not None:
-                func_name = f'{cls_name}.{func_name}'
             if args:
-                arg_names = args_info.args[:len(args)]
+                arg_names = positional_names[:len(args)]
                 for src_arg_name, dst_arg_name in name_dict.items():
                     if src_arg_name in arg_names:
                         warnings.warn(

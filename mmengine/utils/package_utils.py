@@ -5,6 +5,7 @@ The setuptools runtime API is deliberately not used.
 import importlib.util
 import os.path as osp
 import sys
+from typing import Optional
 
 
 def _distribution(package: str):
@@ -34,6 +35,21 @@ def is_installed(package: str) -> bool:
     return package_exists(package)
 
 
+def _module_dir(name: str) -> Optional[str]:
+    """Directory the module ``name`` is imported from; None if not found."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.origin is not None:
+        return osp.dirname(spec.origin)
+    if spec.submodule_search_locations:  # a namespace package
+        return list(spec.submodule_search_locations)[0]
+    return None
+
+
 def get_installed_path(package: str) -> str:
     """Return the directory an installed package is imported from.
 
@@ -44,34 +60,23 @@ def get_installed_path(package: str) -> str:
         importlib.metadata.PackageNotFoundError: (a subclass of
             ``ImportError``) if the package is not installed.
     """
-    spec = None
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is not None and spec.origin is not None:
-        return osp.dirname(spec.origin)
-    if spec is not None and spec.submodule_search_locations:
-        return list(spec.submodule_search_locations)[0]
-
+    path = _module_dir(package)
+    if path is not None:
+        return path
     dist = _distribution(package)
     if dist is None:
         from importlib.metadata import PackageNotFoundError
 
         # Its message reads "No package metadata was found for <package>".
         raise PackageNotFoundError(package)
-    for name in _top_level_modules(dist):
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            continue
-        if spec is not None and spec.origin is not None:
-            return osp.dirname(spec.origin)
-        if spec is not None and spec.submodule_search_locations:
-            return list(spec.submodule_search_locations)[0]
+    modules = _top_level_modules(dist)
+    for name in modules:
+        path = _module_dir(name)
+        if path is not None:
+            return path
     raise ImportError(
-        f'{package} is installed but none of its modules '
-        f'{_top_level_modules(dist)} can be located')
+        f'{package} is installed but none of its modules {modules} can be '
+        'located')
 
 
 def _top_level_modules(dist) -> list:

@@ -76,18 +76,21 @@ def scandir(dir_path: Union[str, Path],
             item.lower() for item in suffix)
     root = dir_path
 
-    def _scandir(dir_path, suffix, recursive, case_sensitive):
-        for entry in os.scandir(dir_path):
-            if not entry.name.startswith('.') and entry.is_file():
-                rel_path = osp.relpath(entry.path, root)
-                _rel_path = rel_path if case_sensitive else rel_path.lower()
-                if suffix is None or _rel_path.endswith(suffix):
-                    yield rel_path
-            elif recursive and os.path.isdir(entry.path):
-                yield from _scandir(entry.path, suffix, recursive,
-                                    case_sensitive)
+    def _scandir(dir_path):
+        # ``with`` closes the directory handle even when the caller stops
+        # iterating early.
+        with os.scandir(dir_path) as entries:
+            for entry in entries:
+                if not entry.name.startswith('.') and entry.is_file():
+                    rel_path = osp.relpath(entry.path, root)
+                    _rel_path = rel_path if case_sensitive else \
+                        rel_path.lower()
+                    if suffix is None or _rel_path.endswith(suffix):
+                        yield rel_path
+                elif recursive and os.path.isdir(entry.path):
+                    yield from _scandir(entry.path)
 
-    return _scandir(dir_path, suffix, recursive, case_sensitive)
+    return _scandir(dir_path)
 
 
 def find_vcs_root(path: Union[str, Path],
@@ -103,11 +106,9 @@ def find_vcs_root(path: Union[str, Path],
     return None
 
 
-def is_abs(path: str) -> bool:
+def is_abs(path: Union[str, Path]) -> bool:
     """Whether ``path`` is absolute.
 
     A path with a URI prefix (``s3://``, ``http://``) counts as absolute.
     """
-    if osp.isabs(path) or '://' in path:
-        return True
-    return False
+    return osp.isabs(path) or '://' in str(path)

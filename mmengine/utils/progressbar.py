@@ -11,7 +11,8 @@ from typing import Any, Callable, Iterator, List, Optional, TextIO, Tuple
 
 def _make_progress(file: Optional[TextIO], bar_width: int, known_total: bool,
                    description: bool = False, color: str = 'blue'):
-    """Build a started-ready ``rich.progress.Progress`` writing to ``file``."""
+    """Build a (not yet started) ``rich.progress.Progress`` writing to
+    ``file``."""
     from rich.console import Console
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress,
                                TaskProgressColumn, TextColumn,

@@ -5,6 +5,8 @@ from functools import partial
 from itertools import repeat
 from typing import Any, Callable, List, Optional
 
+from .progressbar import _make_progress
+
 
 def _call(func: Callable, task: Any) -> Any:
     """Call ``func`` with a task: tuples are unpacked into arguments."""
@@ -72,7 +74,6 @@ def track_progress_rich(func: Callable,
         raise ValueError(
             f'task_num must be a non-negative int, got {task_num!r}')
 
-    from .progressbar import _make_progress
     progress = _make_progress(
         None, bar_width=40, known_total=task_num is not None,
         description=True, color=color)

@@ -362,3 +362,11 @@ def test_import_is_light():
                              str(Path(mmengine.__file__).parents[1])
                          })
     assert out.stdout.strip() == '[]'
+
+
+def test_dump_to_a_read_only_backend_names_backend_and_path():
+    for path in ('http://example.invalid/a.json',
+                 'http://example.invalid/a.pkl'):
+        with pytest.raises(NotImplementedError,
+                           match=rf"HTTPBackend does not support put.*{path}"):
+            dump(DATA, path)

@@ -95,3 +95,10 @@ def test_lazy_names():
     with pytest.raises(AttributeError, match='no_such_name'):
         testing.no_such_name
     assert 'RunnerTestCase' in testing.__all__
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+def test_dict_and_attr_checks_compare_cuda_tensors():
+    t = torch.arange(3, device='cuda')
+    assert assert_dict_contains_subset({'a': t}, {'a': t.clone()})
+    assert not assert_dict_contains_subset({'a': t}, {'a': t[:2]})

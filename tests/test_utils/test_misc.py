@@ -168,3 +168,13 @@ def test_get_object_from_string():
     assert get_object_from_string('os.path') is os.path
     assert get_object_from_string('os.no_such_attr') is None
     assert get_object_from_string('no_such_mod_qq.x') is None
+
+
+def test_deprecated_api_warning_for_positional_arguments():
+
+    @deprecated_api_warning({'old': 'new'})
+    def func(old=0):
+        return old
+
+    with pytest.warns(DeprecationWarning, match='"old" is deprecated'):
+        assert func(5) == 5

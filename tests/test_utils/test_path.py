@@ -79,3 +79,23 @@ def test_find_vcs_root(tmp_path):
     (tmp_path / 'x' / 'y').mkdir(parents=True)
     assert find_vcs_root(str(tmp_path / 'x' / 'y')) == str(tmp_path)
     assert find_vcs_root(str(tmp_path / 'x'), markers=('.nope', )) is None
+
+
+def test_is_abs_accepts_path_objects():
+    assert is_abs(Path('/a/b'))
+    assert not is_abs(Path('a/b'))
+
+
+def test_scandir_closes_the_directory_when_stopped_early(tmp_path):
+    import gc
+    import warnings
+    for name in ('a.txt', 'b.txt'):
+        (tmp_path / name).write_text('x')
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        files = scandir(tmp_path)
+        next(files)
+        files.close()
+        del files
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]

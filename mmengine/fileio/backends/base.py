@@ -1,7 +1,7 @@
 """The abstract storage backend every concrete backend derives from."""
 from abc import ABCMeta, abstractmethod
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 
 class BaseStorageBackend(metaclass=ABCMeta):
@@ -37,6 +37,15 @@ class BaseStorageBackend(metaclass=ABCMeta):
     @abstractmethod
     def get_text(self, filepath: Union[str, Path]) -> str:
         """Read the data at ``filepath`` and return it as str."""
+
+
+def read_text(backend: Any, filepath, encoding: str = 'utf-8') -> str:
+    """``backend.get_text(filepath, encoding)``; the default encoding is not
+    passed, so that custom backends whose ``get_text`` takes only a path
+    work."""
+    if encoding == 'utf-8':
+        return backend.get_text(filepath)
+    return backend.get_text(filepath, encoding)
 
 
 def decode_text(data: bytes, encoding: str, filepath) -> str:

@@ -2,6 +2,7 @@
 import os
 import os.path as osp
 import shutil
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Generator, Iterator, Optional, Tuple, Union
@@ -9,15 +10,31 @@ from typing import Generator, Iterator, Optional, Tuple, Union
 from .base import BaseStorageBackend, check_list_dir_args, with_path
 
 _umask: Optional[int] = None
+_umask_lock = threading.Lock()
+
+
+def _read_umask() -> int:
+    """The process umask, read without changing it where possible."""
+    try:  # Linux reports it; setting it would race with other threads
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    # Elsewhere os.umask can only be read by setting it (briefly).
+    umask = os.umask(0o077)
+    os.umask(umask)
+    return umask
 
 
 def _default_file_mode() -> int:
     """The permission bits ``open(path, 'w')`` would give a new file."""
     global _umask
     if _umask is None:
-        # os.umask can only be read by setting it; do it once per process.
-        _umask = os.umask(0)
-        os.umask(_umask)
+        with _umask_lock:  # read once per process
+            if _umask is None:
+                _umask = _read_umask()
     return 0o666 & ~_umask
 
 
@@ -271,19 +288,22 @@ class LocalBackend(BaseStorageBackend):
         root = os.fspath(dir_path)
 
         def scan(path: str) -> Iterator[str]:
-            for entry in os.scandir(path):
-                if entry.name.startswith('.'):
-                    continue
-                rel_path = osp.relpath(entry.path, root)
-                if entry.is_file():
-                    if list_file and (suffix is None
-                                      or rel_path.endswith(suffix)):
-                        yield rel_path
-                elif entry.is_dir():
-                    if list_dir:
-                        yield rel_path
-                    if recursive:
-                        yield from scan(entry.path)
+            # ``with`` closes the directory handle even when the caller
+            # stops iterating early.
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    if entry.name.startswith('.'):
+                        continue
+                    rel_path = osp.relpath(entry.path, root)
+                    if entry.is_file():
+                        if list_file and (suffix is None
+                                          or rel_path.endswith(suffix)):
+                            yield rel_path
+                    elif entry.is_dir():
+                        if list_dir:
+                            yield rel_path
+                        if recursive:
+                            yield from scan(entry.path)
 
         return scan(root)
 

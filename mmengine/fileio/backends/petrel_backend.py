@@ -160,12 +160,13 @@ class PetrelBackend(BaseStorageBackend):
         if not self.isfile(filepath):
             raise FileNotFoundError(f'no such object: {str(filepath)!r}')
         suffix = osp.splitext(str(filepath))[1]
+        # Download before creating the temp file, which a failed get
+        # would otherwise leave behind.
+        data = self.get(filepath)
         f = tempfile.NamedTemporaryFile(delete=False, suffix=suffix)
         try:
-            f.write(self.get(filepath))
-        finally:
-            f.close()
-        try:
+            with f:
+                f.write(data)
             yield f.name
         finally:
             os.remove(f.name)
@@ -237,8 +238,10 @@ class PetrelBackend(BaseStorageBackend):
             basename = osp.basename(self._format_path(str(src)))
             dst = (osp.join(dst, basename)
                    if isinstance(dst, str) else Path(dst) / basename)
+        # Download first: a failed get must not truncate an existing dst.
+        data = self.get(src)
         with open(dst, 'wb') as f:
-            f.write(self.get(src))
+            f.write(data)
         return dst
 
     def copytree_to_local(self, src: Union[str, Path],
@@ -247,10 +250,11 @@ class PetrelBackend(BaseStorageBackend):
         ``dst`` and return ``dst``."""
         for path in list(self.list_dir_or_file(src, list_dir=False,
                                                recursive=True)):
+            data = self.get(self.join_path(src, path))
             local_path = osp.join(dst, path)
             os.makedirs(osp.dirname(local_path), exist_ok=True)
             with open(local_path, 'wb') as f:
-                f.write(self.get(self.join_path(src, path)))
+                f.write(data)
         return dst
 
     def remove(self, filepath: Union[str, Path]) -> None:

@@ -1,6 +1,7 @@
 """The table of storage backends, by name and by URI prefix."""
 import inspect
-from typing import Callable, Dict, List, Optional, Type, Union
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Type, Union
 
 from .base import BaseStorageBackend
 from .http_backend import HTTPBackend
@@ -15,11 +16,24 @@ backends: Dict[str, Type[BaseStorageBackend]] = {}
 prefix_to_backends: Dict[str, Type[BaseStorageBackend]] = {}
 
 
-def _register_backend(name: str,
-                      backend: Type[BaseStorageBackend],
-                      force: bool = False,
-                      prefixes: Union[str, List[str], None] = None) -> None:
-    """Validate everything first, then register (all or nothing)."""
+def parse_uri_prefix(uri: Union[str, Path]) -> str:
+    """Return the prefix of ``uri`` (``'s3'`` for ``s3://b/k``, also for
+    ``cluster:s3://b/k``), or ``''`` for a local path."""
+    uri = str(uri)
+    if '://' not in uri:
+        return ''
+    prefix = uri.split('://', 1)[0]
+    # e.g. 'clusterName:s3' -> 's3'
+    return prefix.rsplit(':', 1)[-1]
+
+
+def check_backend(name: str, backend: Any) -> None:
+    """Check the arguments of a backend registration.
+
+    Raises:
+        TypeError: if ``name`` is no str or ``backend`` is no subclass of
+            :class:`BaseStorageBackend`.
+    """
     if not isinstance(name, str):
         raise TypeError(
             f'name should be a string, but got {type(name).__name__}: '
@@ -31,6 +45,14 @@ def _register_backend(name: str,
     if not issubclass(backend, BaseStorageBackend):
         raise TypeError(
             f'backend {backend} is not a subclass of BaseStorageBackend')
+
+
+def _register_backend(name: str,
+                      backend: Type[BaseStorageBackend],
+                      force: bool = False,
+                      prefixes: Union[str, List[str], None] = None) -> None:
+    """Validate everything first, then register (all or nothing)."""
+    check_backend(name, backend)
     if name in backends and not force:
         raise ValueError(
             f'{name} is already registered as {backends[name].__name__}; '

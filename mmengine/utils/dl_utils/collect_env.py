@@ -31,27 +31,27 @@ def _find_cuda_home() -> Optional[str]:
     return None
 
 
-def _run_first_line(cmd: list) -> Optional[str]:
-    """First line of a command's output, or None when it cannot run."""
+def _run(cmd: list) -> Optional[str]:
+    """A command's stripped output, or None when it cannot run or fails."""
     try:
         out = subprocess.run(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             timeout=20, check=True).stdout
     except (OSError, subprocess.SubprocessError):
         return None
-    lines = out.decode('utf-8', errors='replace').strip().splitlines()
+    return out.decode('utf-8', errors='replace').strip()
+
+
+def _run_first_line(cmd: list) -> Optional[str]:
+    """First line of a command's output, or None when it cannot run."""
+    lines = (_run(cmd) or '').splitlines()
     return lines[0].strip() if lines else None
 
 
 def _nvcc_version(cuda_home: str) -> str:
-    nvcc = osp.join(cuda_home, 'bin', 'nvcc')
-    try:
-        out = subprocess.run([nvcc, '-V'], stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, timeout=20,
-                             check=True).stdout.decode('utf-8', 'replace')
-    except (OSError, subprocess.SubprocessError):
+    out = _run([osp.join(cuda_home, 'bin', 'nvcc'), '-V'])
+    if out is None:
         return 'Not Available'
-    out = out.strip()
     release = out.rfind('Cuda compilation tools')
     build = out.rfind('Build ')
     if release == -1:

@@ -103,8 +103,6 @@ def is_norm(layer: nn.Module,
 
 def has_batch_norm(model: nn.Module) -> bool:
     """Whether ``model`` or any of its submodules is a batch norm layer."""
-    if isinstance(model, _BatchNorm):
-        return True
     return any(isinstance(m, _BatchNorm) for m in model.modules())
 
 

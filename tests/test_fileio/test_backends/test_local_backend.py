@@ -263,3 +263,30 @@ def test_hard_disk_backend_is_the_old_name(tmp_path):
     assert backend.name == 'HardDiskBackend'
     backend.put(b'x', tmp_path / 'a')
     assert backend.get(tmp_path / 'a') == b'x'
+
+
+def test_list_dir_or_file_closes_the_directory_when_stopped_early(tree):
+    import gc
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        entries = LocalBackend().list_dir_or_file(tree, recursive=True)
+        next(entries)
+        entries.close()
+        del entries
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+@pytest.mark.skipif(not osp.exists('/proc/self/status'), reason='Linux')
+def test_put_reads_the_umask_without_changing_it(tmp_path, monkeypatch):
+    # Setting the umask, even briefly, races with threads creating files.
+    from mmengine.fileio.backends import local_backend
+    monkeypatch.setattr(local_backend, '_umask', None)
+    umask = os.umask(0o027)
+    try:
+        with mock.patch('os.umask', side_effect=AssertionError('umask set')):
+            LocalBackend().put_text('x', tmp_path / 'a.txt')
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(os.stat(tmp_path / 'a.txt').st_mode) == 0o640

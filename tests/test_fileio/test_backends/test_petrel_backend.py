@@ -249,3 +249,23 @@ def test_io_functions_route_s3_and_petrel(petrel):
     assert fileio.exists('s3://bucket/out.pkl')
     fileio.remove('s3://bucket/out.pkl')
     assert not fileio.isfile('s3://bucket/out.pkl')
+
+
+def test_failed_download_keeps_local_files(petrel, tmp_path, monkeypatch):
+    existing = tmp_path / 'text1.txt'
+    existing.write_text('keep me')
+
+    def broken_get(path):
+        raise OSError(f'network down while reading {path}')
+
+    monkeypatch.setattr(petrel._client, 'Get', broken_get)
+    with pytest.raises(OSError, match='network down'):
+        petrel.copyfile_to_local('s3://bucket/data/text1.txt', tmp_path)
+    assert existing.read_text() == 'keep me'
+    # no temp file is left behind by get_local_path either
+    monkeypatch.setattr('tempfile.tempdir', str(tmp_path / 'tmp'))
+    (tmp_path / 'tmp').mkdir()
+    with pytest.raises(OSError, match='network down'):
+        with petrel.get_local_path('s3://bucket/data/text1.txt'):
+            pass
+    assert list((tmp_path / 'tmp').iterdir()) == []
