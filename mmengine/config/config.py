@@ -9,7 +9,7 @@ import warnings
 from argparse import ArgumentParser
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Callable, Optional, Tuple, Union
 
 from .config_dict import ConfigDict
 from .dict_action import DictAction  # noqa: F401  (reference path)
@@ -201,8 +201,8 @@ class Config:
         """
         filename = str(filename)
         return TextConfigLoader(use_predefined_variables,
-                           use_environment_variables,
-                           lazy_import).load(filename)
+                                use_environment_variables,
+                                lazy_import).load(filename)
 
     @staticmethod
     def _get_cfg_path(cfg_path: str,
@@ -240,21 +240,18 @@ class Config:
                                     temp_config_name: Union[str, Path]):
         """Write ``filename`` to ``temp_config_name`` with predefined
         variables substituted."""
-        text = read_text(str(filename))
-        text = substitute_predefined_vars(text, str(filename))
-        with open(temp_config_name, 'w', encoding='utf-8') as f:
-            f.write(text)
+        _rewrite_file(
+            filename, temp_config_name, lambda text:
+            (substitute_predefined_vars(text, str(filename)), None))
 
     @staticmethod
     def _substitute_env_variables(filename: Union[str, Path],
                                   temp_config_name: Union[str, Path]) -> dict:
         """Write ``filename`` to ``temp_config_name`` with ``{{$NAME:def}}``
         substituted; return the variables used."""
-        text = read_text(str(filename))
-        text, env_variables = substitute_env_variables(text, str(filename))
-        with open(temp_config_name, 'w', encoding='utf-8') as f:
-            f.write(text)
-        return env_variables
+        return _rewrite_file(
+            filename, temp_config_name,
+            lambda text: substitute_env_variables(text, str(filename)))
 
     @staticmethod
     def _pre_substitute_base_vars(filename: Union[str, Path],
@@ -262,11 +259,8 @@ class Config:
         """Write ``filename`` to ``temp_config_name`` with each
         ``{{_base_.x}}`` replaced by a placeholder string; return
         ``{placeholder: 'x'}``."""
-        text = read_text(str(filename))
-        text, base_var_dict = pre_substitute_base_vars(text)
-        with open(temp_config_name, 'w', encoding='utf-8') as f:
-            f.write(text)
-        return base_var_dict
+        return _rewrite_file(filename, temp_config_name,
+                             pre_substitute_base_vars)
 
     @staticmethod
     def _substitute_base_vars(cfg: Any,
@@ -492,6 +486,16 @@ class Config:
         for key, value in self.__dict__.items():
             object.__setattr__(other, key, copy.deepcopy(value, memo))
         return other
+
+
+def _rewrite_file(src: Union[str, Path], dst: Union[str, Path],
+                  transform: Callable[[str], Tuple[str, Any]]) -> Any:
+    """Write ``transform(text of src)[0]`` to ``dst``; return the second
+    item (what the substitution collected)."""
+    text, collected = transform(read_text(str(src)))
+    with open(dst, 'w', encoding='utf-8') as f:
+        f.write(text)
+    return collected
 
 
 def _add_args(parser: ArgumentParser, cfg: Any, prefix: str = '') -> None:

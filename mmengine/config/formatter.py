@@ -31,13 +31,6 @@ def _is_identifier(key: Any) -> bool:
             and not keyword.iskeyword(key))
 
 
-def _unwrap_config(value: Any) -> Any:
-    """A ``Config`` stored as a value is written as its mapping."""
-    if type(value).__name__ == 'Config' and hasattr(value, '_cfg_dict'):
-        return value._cfg_dict._to_lazy_dict()
-    return value
-
-
 class _Imports:
     """Collects the import lines needed for lazy objects and classes."""
 
@@ -127,7 +120,6 @@ class PyFormatter:
     def _value(self, value: Any, used: int, level: int) -> str:
         """Text of ``value`` whose first line starts after ``used`` chars,
         at indentation ``level``."""
-        value = _unwrap_config(value)
         flat = self._flat(value)
         if flat is not None and used + len(flat) <= self.line_width:
             return flat
@@ -168,7 +160,6 @@ class PyFormatter:
 
     def _flat(self, value: Any) -> Optional[str]:
         """One-line text of ``value``."""
-        value = _unwrap_config(value)
         if isinstance(value, dict):
             items = self._items(value)
             if all(_is_identifier(k) for k, _ in items):

@@ -38,6 +38,12 @@ class _LazyValue:
     def __deepcopy__(self, memo: dict):
         return self
 
+    def __getattr__(self, name: str) -> 'LazyAttr':
+        # Dunder look-ups (pickle, copy, inspect) must not become LazyAttrs.
+        if name.startswith('__') and name.endswith('__'):
+            raise AttributeError(name)
+        return LazyAttr(name, self, self.__dict__.get('location'))
+
 
 class LazyObject(_LazyValue):
     """A module, or an object imported from a module, imported on demand.
@@ -89,18 +95,12 @@ class LazyObject(_LazyValue):
         except AttributeError:
             pass
         # ``from pkg import submodule`` where pkg does not import it itself.
-        try:
-            return importlib.import_module(f'{module}.{imported}')
-        except ImportError as e:
+        sub = _import_submodule(module, imported, where)
+        if sub is None:
             raise ImportError(f'Failed to import {imported} from {module}'
                               f'{where}: {module} has no attribute '
-                              f'{imported!r}') from e
-
-    def __getattr__(self, name: str) -> 'LazyAttr':
-        # Dunder look-ups (pickle, copy, inspect) must not become LazyAttrs.
-        if name.startswith('__') and name.endswith('__'):
-            raise AttributeError(name)
-        return LazyAttr(name, self, self.__dict__.get('location'))
+                              f'{imported!r}')
+        return sub
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(
@@ -155,20 +155,14 @@ class LazyAttr(_LazyValue):
         except AttributeError:
             pass
         # ``import a.b`` followed by ``a.b.C``: ``a`` may not import ``b``.
+        where = f' (used in {self.location})' if self.location else ''
         module_name = getattr(obj, '__name__', None)
         if module_name is not None and hasattr(obj, '__path__'):
-            try:
-                return importlib.import_module(f'{module_name}.{self.name}')
-            except ImportError:
-                pass
-        where = f' (used in {self.location})' if self.location else ''
+            sub = _import_submodule(module_name, self.name, where)
+            if sub is not None:
+                return sub
         raise ImportError(f'Failed to get {self}{where}: '
                           f'{self.source} has no attribute {self.name!r}')
-
-    def __getattr__(self, name: str) -> 'LazyAttr':
-        if name.startswith('__') and name.endswith('__'):
-            raise AttributeError(name)
-        return LazyAttr(name, self, self.__dict__.get('location'))
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(
@@ -188,6 +182,23 @@ class LazyAttr(_LazyValue):
 
     def __repr__(self) -> str:
         return f"<LazyAttr '{self}'>"
+
+
+def _import_submodule(package: str, name: str, where: str) -> Any:
+    """Import ``package.name``; None when there is no such module. An error
+    raised while importing an existing submodule (e.g. a dependency it
+    lacks) is reported as the cause, not hidden."""
+    full = f'{package}.{name}'
+    try:
+        return importlib.import_module(full)
+    except ModuleNotFoundError as e:
+        if e.name == full:
+            return None
+        error: Exception = e
+    except Exception as e:
+        error = e
+    raise ImportError(f'Failed to import {full}{where}: '
+                      f'{type(error).__name__}: {error}') from error
 
 
 def is_lazy(obj: Any) -> bool:

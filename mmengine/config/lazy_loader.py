@@ -35,8 +35,8 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 from .config_dict import ConfigDict
 from .lazy import LazyObject
 from .utils import (BASE_KEY, CONFIG_MODULE, ConfigParsingError,
-                    is_config_value, read_text, reraise_with_location,
-                    substitute_env_variables, substitute_predefined_vars)
+                    is_builtin_module, is_config_value, read_config_text,
+                    reraise_with_location)
 
 _BIND = '__mmengine_bind__'
 
@@ -52,20 +52,20 @@ def read_base() -> Iterator[None]:
     yield
 
 
-def _top_level(body: List[ast.stmt]) -> Iterator[ast.stmt]:
+def top_level_statements(body: List[ast.stmt]) -> Iterator[ast.stmt]:
     """Module-level statements, including those nested in if/try/with
     blocks, but not the bodies of functions or classes."""
     for node in body:
         yield node
         if isinstance(node, (ast.If, ast.For, ast.While, ast.With)):
-            yield from _top_level(node.body)
-            yield from _top_level(getattr(node, 'orelse', []))
+            yield from top_level_statements(node.body)
+            yield from top_level_statements(getattr(node, 'orelse', []))
         elif isinstance(node, ast.Try):
-            yield from _top_level(node.body)
+            yield from top_level_statements(node.body)
             for handler in node.handlers:
-                yield from _top_level(handler.body)
-            yield from _top_level(node.orelse)
-            yield from _top_level(node.finalbody)
+                yield from top_level_statements(handler.body)
+            yield from top_level_statements(node.orelse)
+            yield from top_level_statements(node.finalbody)
 
 
 def _is_read_base(node: ast.stmt) -> bool:
@@ -95,10 +95,9 @@ def is_lazy_config(tree: ast.Module) -> bool:
     pure-Python when it uses ``with read_base()``, a relative import, or
     imports a module outside the standard library.
     """
-    from .utils import is_builtin_module
     if find_base_assign(tree) is not None:
         return False
-    for node in _top_level(tree.body):
+    for node in top_level_statements(tree.body):
         if _is_read_base(node):
             return True
         if isinstance(node, ast.ImportFrom):
@@ -138,7 +137,6 @@ class _Rewriter:
         return ast.fix_missing_locations(ast.copy_location(call, node))
 
     def rewrite(self, body: List[ast.stmt]) -> List[ast.stmt]:
-        from .utils import is_builtin_module
         new_body: List[ast.stmt] = []
         for node in body:
             if _is_read_base(node):
@@ -282,26 +280,24 @@ class LazyConfigLoader:
 
     def load(self, filename: str) -> Tuple[ConfigDict, str, Set[str]]:
         """Execute ``filename``; return (cfg dict, text, imported names)."""
-        text = read_text(filename)
-        raw_text = text
-        if self.use_predefined_variables:
-            text = substitute_predefined_vars(text, filename)
-        if self.use_environment_variables:
-            text, env = substitute_env_variables(text, filename)
-            self.env_variables.update(env)
+        raw_text, text, env = read_config_text(
+            filename, self.use_predefined_variables,
+            self.use_environment_variables)
+        self.env_variables.update(env)
         try:
             tree = ast.parse(text, filename)
         except SyntaxError as e:
             reraise_with_location(e, filename)
         base_assign = find_base_assign(tree)
         if base_assign is not None:
+            how = ('imported as a pure-Python base' if self._stack else
+                   'loaded as a pure-Python config (lazy_import=True)')
             raise ConfigParsingError(
                 f'{filename}, line {base_assign.lineno}: `_base_ = ...` '
                 'inheritance cannot be mixed with pure-Python configs that '
-                'use `with read_base():`; this config is imported as a '
-                'pure-Python base, so inherit with `with read_base(): from '
-                '.base import *` instead of `_base_ =` (or load the child '
-                'with lazy_import=False)')
+                f'use `with read_base():`; this config is {how}, so inherit '
+                'with `with read_base(): from .base import *` instead of '
+                '`_base_ =` (or load it with lazy_import=False)')
 
         self._stack.append(osp.abspath(filename))
         try:

@@ -30,8 +30,8 @@ def _has_delete(value: Any) -> bool:
 
 
 def merge_a_into_b(a: dict,
-                    b: Any,
-                    allow_list_keys: bool = False) -> Any:
+                   b: Any,
+                   allow_list_keys: bool = False) -> Any:
     """Merge dict ``a`` into ``b`` (a copy of it is returned).
 
     Nested dicts merge key by key unless ``a``'s dict has
@@ -115,7 +115,6 @@ def dict_to_config_dict(cfg: Any,
     if type(cfg) in (list, tuple):
         return type(cfg)(dict_to_config_dict(v, scope, has_scope) for v in cfg)
     return cfg
-
 
 
 def substitute_base_vars(cfg: Any,

@@ -9,13 +9,13 @@ import warnings
 from typing import Any, Dict, List, Optional, Tuple
 
 from .config_dict import ConfigDict
-from .lazy_loader import find_base_assign, is_lazy_config
+from .lazy_loader import (find_base_assign, is_lazy_config,
+                          top_level_statements)
 from .merge import dict_to_config_dict, merge_a_into_b, substitute_base_vars
 from .utils import (BASE_KEY, CONFIG_MODULE, DEPRECATION_KEY,
                     ConfigParsingError, check_file_format, get_cfg_path,
-                    is_config_value, pre_substitute_base_vars, read_text,
-                    reraise_with_location, substitute_env_variables,
-                    substitute_predefined_vars, yaml_tools)
+                    is_config_value, pre_substitute_base_vars,
+                    read_config_text, reraise_with_location, yaml_tools)
 
 
 def load_data(text: str, filename: str, ext: str) -> dict:
@@ -73,7 +73,7 @@ class _PyConfigCode:
         self.base_files = _base_files(node, filename)
         if node is not None:
             tree.body.remove(node)
-        for stmt in tree.body:
+        for stmt in top_level_statements(tree.body):
             if isinstance(stmt, ast.Import):
                 self.import_names.update(
                     a.asname or a.name.split('.')[0] for a in stmt.names)
@@ -90,22 +90,23 @@ class _PyConfigCode:
         self.base_files = []
         match = _BASE_ASSIGN_RE.search(text)
         if match is not None:
-            lineno = text.count('\n', 0, match.start()) + 1
             lines = text[match.start():].split('\n')
-            node = None
+            tree = None
             for n in range(1, len(lines) + 1):
                 try:
                     tree = ast.parse('\n'.join(lines[:n]))
                 except SyntaxError:
                     continue
-                node = tree.body[0] if tree.body else None
                 break
-            if node is None:
-                # let the compiler report the syntax error with its line
-                self.code = self._compile(text, filename)
-                raise ConfigParsingError(
-                    f'{filename}, line {lineno}: cannot read `_base_`')
-            node.lineno = lineno
+            if tree is None or len(tree.body) != 1:
+                # the statement shares its lines with others
+                # (``_base_ = 'a.py'; x = 1``), is not a statement at all
+                # (``dict(\n_base_=1)``) or has a syntax error: cutting
+                # lines would lose code, so let ``ast`` find it
+                self._from_ast(text, filename)
+                return
+            node = tree.body[0]
+            node.lineno = text.count('\n', 0, match.start()) + 1
             self.base_files = _base_files(node, filename)
             # blank the statement but keep the line numbers of the rest
             text = (text[:match.start()] + '\n' * (n - 1) +
@@ -167,13 +168,9 @@ class TextConfigLoader:
         """Load ``filename``; ``referrer`` is ``(child file, _base_ entry)``
         when it is loaded as a base."""
         ext = check_file_format(filename)
-        text = read_text(filename)
-        raw_text = text
-        if self.use_predefined_variables:
-            text = substitute_predefined_vars(text, filename)
-        env_variables: Dict[str, str] = {}
-        if self.use_environment_variables:
-            text, env_variables = substitute_env_variables(text, filename)
+        raw_text, text, env_variables = read_config_text(
+            filename, self.use_predefined_variables,
+            self.use_environment_variables)
         text, base_var_dict = pre_substitute_base_vars(text)
 
         code = None
@@ -182,7 +179,7 @@ class TextConfigLoader:
             if code.is_lazy and referrer is not None and \
                     self.lazy_import is None:
                 child, base = referrer
-                raise RuntimeError(
+                raise ConfigParsingError(
                     f'{child} inherits {base!r} with `_base_ = ...`, but '
                     f'{filename} is a pure-Python config (it uses `with '
                     'read_base()` or imports modules outside the standard '

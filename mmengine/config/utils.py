@@ -1,5 +1,6 @@
 """Text substitutions, path resolution and error helpers of the config
 loader."""
+import functools
 import os
 import os.path as osp
 import re
@@ -156,6 +157,24 @@ def read_text(filename: str) -> str:
         return f.read()
 
 
+def read_config_text(filename: str, use_predefined_variables: bool,
+                     use_environment_variables: bool
+                     ) -> Tuple[str, str, Dict[str, str]]:
+    """Read a config file and apply the text substitutions shared by both
+    loaders: predefined variables, then environment variables.
+
+    Returns:
+        tuple: ``(raw text, substituted text, {NAME: value used})``.
+    """
+    raw_text = text = read_text(filename)
+    if use_predefined_variables:
+        text = substitute_predefined_vars(text, filename)
+    env_variables: Dict[str, str] = {}
+    if use_environment_variables:
+        text, env_variables = substitute_env_variables(text, filename)
+    return raw_text, text, env_variables
+
+
 def get_external_cfg_path(package: str, cfg_path: str) -> str:
     """Path of ``cfg_path`` inside the configs shipped with ``package``.
 
@@ -180,7 +199,7 @@ def get_external_cfg_path(package: str, cfg_path: str) -> str:
 
 
 def get_cfg_path(cfg_path: str,
-                  filename: str) -> Tuple[str, Optional[str]]:
+                 filename: str) -> Tuple[str, Optional[str]]:
     """Resolve a ``_base_`` entry.
 
     Returns:
@@ -194,9 +213,11 @@ def get_cfg_path(cfg_path: str,
                                  cfg_path)), None
 
 
+@functools.lru_cache(maxsize=None)
 def yaml_tools():
     """``(yaml module, safe loader, safe dumper)`` that also handle tuples
-    (as ``!!python/tuple``); yaml is imported only when needed."""
+    (as ``!!python/tuple``); yaml is imported only when needed, and the
+    classes are made once."""
     import yaml
 
     class _Loader(yaml.SafeLoader):
@@ -220,8 +241,8 @@ def yaml_tools():
 def is_builtin_module(module_name: str) -> bool:
     """Whether ``module_name`` belongs to the standard library (or is
     ``mmengine.config`` itself); such imports run normally in configs."""
-    if module_name.startswith('mmengine.config') or \
-            module_name == 'mmengine.config':
+    if module_name == 'mmengine.config' or \
+            module_name.startswith('mmengine.config.'):
         return True
     top = module_name.split('.')[0]
     return top in sys.stdlib_module_names or top in sys.builtin_module_names

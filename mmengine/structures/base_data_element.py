@@ -360,55 +360,54 @@ class BaseDataElement:
     # ------------------------------------------------------------------
     # tensor-like operations; each returns a new element
     # ------------------------------------------------------------------
-    def _map_data(self, fn: Callable[[Any], Any]) -> 'BaseDataElement':
+    def _map_data(self, fn: Callable[[str, Any], Any]) -> 'BaseDataElement':
+        """New element with the same metainfo and ``fn(name, value)`` of
+        each data field."""
         new_element = self.__class__()
         new_element.set_metainfo(dict(self.metainfo_items()))
-        new_element.set_data({k: fn(v) for k, v in self.items()})
+        new_element.set_data({k: fn(k, v) for k, v in self.items()})
         return new_element
+
+    def _apply_to_tensors(self, method: str) -> 'BaseDataElement':
+        """Call ``method`` (e.g. ``'cpu'``) on every tensor and nested
+        element; other values are kept as they are."""
+        def convert(_, v):
+            if isinstance(v, (torch.Tensor, BaseDataElement)):
+                return getattr(v, method)()
+            return v
+
+        return self._map_data(convert)
 
     def to(self, *args, **kwargs) -> 'BaseDataElement':
         """Apply ``Tensor.to(*args, **kwargs)`` to every data value that
         has a ``to`` method (tensors, nested elements)."""
-
-        def convert(v):
-            return v.to(*args, **kwargs) if hasattr(v, 'to') else v
-
-        return self._map_data(convert)
+        return self._map_data(lambda _, v: v.to(*args, **kwargs)
+                              if hasattr(v, 'to') else v)
 
     def cpu(self) -> 'BaseDataElement':
         """Move all tensors to the CPU."""
-        return self._map_data(
-            lambda v: v.cpu() if isinstance(v, (torch.Tensor,
-                                                BaseDataElement)) else v)
+        return self._apply_to_tensors('cpu')
 
     def cuda(self) -> 'BaseDataElement':
         """Move all tensors to the current CUDA device."""
-        return self._map_data(
-            lambda v: v.cuda() if isinstance(v, (torch.Tensor,
-                                                 BaseDataElement)) else v)
+        return self._apply_to_tensors('cuda')
 
     def npu(self) -> 'BaseDataElement':
         """Move all tensors to the current NPU device."""
-        return self._map_data(
-            lambda v: v.npu() if isinstance(v, (torch.Tensor,
-                                                BaseDataElement)) else v)
+        return self._apply_to_tensors('npu')
 
     def musa(self) -> 'BaseDataElement':
         """Move all tensors to the current MUSA device."""
-        return self._map_data(
-            lambda v: v.musa() if isinstance(v, (torch.Tensor,
-                                                 BaseDataElement)) else v)
+        return self._apply_to_tensors('musa')
 
     def detach(self) -> 'BaseDataElement':
         """Detach all tensors from the autograd graph."""
-        return self._map_data(
-            lambda v: v.detach() if isinstance(v, (torch.Tensor,
-                                                   BaseDataElement)) else v)
+        return self._apply_to_tensors('detach')
 
     def numpy(self) -> 'BaseDataElement':
         """Convert all tensors to ``numpy.ndarray`` (via CPU, detached)."""
 
-        def convert(v):
+        def convert(_, v):
             if isinstance(v, torch.Tensor):
                 return v.detach().cpu().numpy()
             if isinstance(v, BaseDataElement):
@@ -436,10 +435,7 @@ class BaseDataElement:
                 return v.to_tensor()
             return v
 
-        new_element = self.__class__()
-        new_element.set_metainfo(dict(self.metainfo_items()))
-        new_element.set_data({k: convert(k, v) for k, v in self.items()})
-        return new_element
+        return self._map_data(convert)
 
     # ------------------------------------------------------------------
     # display

@@ -100,6 +100,13 @@ class InstanceData(BaseDataElement):
         tensor, validating it against ``len(self)``."""
         num = len(self)
         if isinstance(item, torch.Tensor):
+            if item.dtype == torch.uint8:
+                # torch reads a uint8 index as a (deprecated) mask, numpy
+                # as positions: refuse rather than guess
+                raise TypeError(
+                    'A torch.uint8 tensor is an ambiguous index of '
+                    'InstanceData (mask or positions); use a bool tensor '
+                    'as a mask or a long tensor of positions')
             return self._check_tensor_index(item, num)
         if isinstance(item, bool):
             raise TypeError('A bool is not a valid index of InstanceData; '

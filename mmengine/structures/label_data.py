@@ -72,8 +72,7 @@ class LabelData(BaseDataElement):
                 f'expected a 1-D tensor but got shape {tuple(onehot.shape)}')
         if onehot.numel() == 0:
             return onehot.new_zeros((0, ), dtype=torch.long)
-        if int(onehot.max()) > 1 or int(onehot.min()) < 0 or not bool(
-            ((onehot == 0) | (onehot == 1)).all()):
+        if not bool(((onehot == 0) | (onehot == 1)).all()):
             raise ValueError(
                 'input is not one-hot and can not convert to label: values '
                 'must be 0 or 1')

@@ -314,3 +314,37 @@ def test_imports_in_nested_blocks_are_lazy(tmp_path, target_pkg):
         'type': f'{target_pkg}.Model',
         'fn': f'{target_pkg}.make'
     }
+
+
+def test_mixing_styles_errors_share_one_type_and_say_how_loaded(tmp_path):
+    from mmengine.config.utils import ConfigParsingError
+    write(tmp_path, 'plain.py', 'z = 1\n')
+    write(tmp_path, 'lazy_base.py', 'import mmengine.utils as mu\nx = 1\n')
+    text_child = write(tmp_path, 'text_child.py',
+                       "_base_ = './lazy_base.py'\ny = 2\n")
+    with pytest.raises(ConfigParsingError, match=r'text_child\.py inherits'):
+        Config.fromfile(text_child)
+    forced = write(tmp_path, 'forced.py', "_base_ = './plain.py'\ny = 2\n")
+    with pytest.raises(ConfigParsingError,
+                       match=r'forced\.py, line 1.*lazy_import=True'):
+        Config.fromfile(forced, lazy_import=True)
+
+
+def test_lazy_submodule_import_failure_is_reported(tmp_path, monkeypatch):
+    # an existing submodule that fails to import (a missing dependency)
+    # must not be reported as "has no attribute"
+    pkg = tmp_path / 'lazy_pkg_q'
+    pkg.mkdir()
+    (pkg / '__init__.py').write_text('')
+    (pkg / 'broken.py').write_text('import no_such_dep_q\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for lazy in (LazyObject('lazy_pkg_q', 'broken', 'cfg.py, line 2'),
+                 LazyAttr('broken', LazyObject('lazy_pkg_q'),
+                          'cfg.py, line 2')):
+        with pytest.raises(ImportError,
+                           match=r'lazy_pkg_q\.broken.*cfg\.py, line 2.*'
+                           'no_such_dep_q'):
+            lazy.build()
+    with pytest.raises(ImportError, match="has no attribute 'missing'"):
+        LazyObject('lazy_pkg_q', 'missing').build()
+    sys.modules.pop('lazy_pkg_q', None)

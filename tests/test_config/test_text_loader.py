@@ -504,3 +504,36 @@ def test_base_bound_by_an_unreadable_statement_is_an_error(tmp_path):
                  "_base_: list = ['./base.py']\ny = 2\n")
     with pytest.raises(RuntimeError, match=r'annotated\.py.*`_base_ = '):
         Config.fromfile(path)
+
+
+def test_base_statement_sharing_a_line_keeps_the_rest(tmp_path):
+    # the fast text path must not blank code that shares the `_base_` line
+    write(tmp_path, 'base.py', 'a = 1\nb = dict(x=1)\n')
+    child = write(tmp_path, 'child.py',
+                  "_base_ = './base.py'; c = 3\nb = dict(y=2)\n")
+    assert Config.fromfile(child).to_dict() == {
+        'a': 1, 'b': {'x': 1, 'y': 2}, 'c': 3}
+    # `_base_=` at the start of a line as a keyword argument is no
+    # inheritance statement
+    kwarg = write(tmp_path, 'kwarg.py', 'model = dict(\n_base_=1, d=2)\n')
+    assert Config.fromfile(kwarg).to_dict() == {
+        'model': {'_base_': 1, 'd': 2}}
+    broken = write(tmp_path, 'broken.py',
+                   "x = 1\n_base_ = ['./base.py',\ny = 2\n")
+    with pytest.raises(SyntaxError, match=r'broken\.py, line'):
+        Config.fromfile(broken)
+
+
+def test_names_imported_in_blocks_are_not_config_keys(tmp_path):
+    # the text loader drops imported names wherever the pure-Python loader
+    # treats an import as module level (inside if/try blocks too)
+    path = write(tmp_path, 'cfg.py', """
+        try:
+            from collections import OrderedDict
+        except ImportError:
+            OrderedDict = None
+        if True:
+            from os.path import join
+        x = 1
+        """)
+    assert Config.fromfile(path).to_dict() == {'x': 1}

@@ -369,3 +369,13 @@ def test_cat_errors_are_clear():
     assert joined.nested.v.tolist() == [0, 1, 0, 1]
     assert joined.obj.tmp == [[1], [2], [1], [2]]
     assert joined.labels == [1, 2, 1, 2]
+
+
+def test_uint8_tensor_index_is_refused_not_misread():
+    # torch reads a uint8 index as a mask; taking it as positions would
+    # silently pick the wrong instances
+    inst = _make_all_kinds()
+    with pytest.raises(TypeError, match='uint8.*bool tensor'):
+        inst[torch.tensor([1, 0, 1, 0], dtype=torch.uint8)]
+    # numpy reads uint8 arrays as positions, and so does InstanceData
+    assert inst[np.array([3, 1], dtype=np.uint8)].lst == ['a3', 'a1']

@@ -55,3 +55,11 @@ def test_label_errors():
         LabelData.onehot_to_label(torch.zeros(2, 2))
     with pytest.raises(AssertionError, match='torch.Tensor'):
         LabelData.onehot_to_label([0, 1])
+
+
+def test_onehot_to_label_rejects_values_other_than_zero_and_one():
+    for bad in ([-1, 1], [1.5, 0.0], [0, 3]):
+        with pytest.raises(ValueError, match='not one-hot'):
+            LabelData.onehot_to_label(torch.tensor(bad))
+    assert LabelData.onehot_to_label(torch.tensor([0., 1., 1.])).tolist() == [
+        1, 2]
