@@ -8,6 +8,9 @@ import numpy as np
 # Device tensors waiting to be read are flushed once this many pile up, so
 # the pending list stays small even if nobody reads the buffer for a while.
 _MAX_PENDING = 1024
+# What to_scalar returns for anything but a device tensor.
+_NUMBER_TYPES = (int, float, bool)
+_FLOAT64 = np.dtype(np.float64)
 
 
 def _torch_tensor_type() -> Optional[type]:
@@ -49,10 +52,9 @@ def to_scalar(value: Any, what: str = 'value') -> Any:
             raise TypeError(
                 f'{what} must be a single number, but got a tensor of shape '
                 f'{tuple(value.shape)}')
-        value = value.detach()
-        if value.device.type == 'cpu':
+        if value.is_cpu:
             return value.item()
-        return value.reshape(())
+        return value.detach().reshape(())
     if isinstance(value, (np.ndarray, np.generic)):
         if value.size != 1 or value.dtype.kind not in 'biuf':
             raise TypeError(
@@ -62,6 +64,28 @@ def to_scalar(value: Any, what: str = 'value') -> Any:
     raise TypeError(
         f'{what} must be a number (int, float, numpy scalar or one-element '
         f'tensor), but got {type(value).__name__}: {value!r}'[:300])
+
+
+def _tensors_to_numbers(items: List[Any]) -> List[Any]:
+    """Replace the tensors in ``items`` by Python numbers.
+
+    Tensors sharing one device and dtype are read with a single copy (one
+    host-device synchronisation) instead of one ``.item()`` each.
+    """
+    tensor_type = _torch_tensor_type()
+    if tensor_type is None:
+        return items
+    tensors = [x for x in items if isinstance(x, tensor_type)]
+    if not tensors:
+        return items
+    if len({(t.device, t.dtype) for t in tensors}) == 1:
+        import torch
+        numbers = iter(torch.stack(tensors).tolist())
+    else:
+        numbers = iter([t.item() for t in tensors])
+    return [
+        next(numbers) if isinstance(x, tensor_type) else x for x in items
+    ]
 
 
 def _as_history_array(values: Any, what: str) -> np.ndarray:
@@ -172,43 +196,55 @@ class HistoryBuffer:
         self._pending: List[Tuple[Any, Any]] = []
 
     def _append(self, value: Any, count: Any) -> None:
-        # Same promotion as numpy.append: a float turns the history float64.
-        for name, v in (('_logs', value), ('_counts', count)):
-            arr = getattr(self, name)
-            if isinstance(v, float) and arr.dtype != np.float64:
-                setattr(self, name, arr.astype(np.float64))
+        """Store one pair of Python numbers (the caller converted them)."""
         if self._end == len(self._logs):
-            keep = min(self._end - self._start, self.max_length)
-            capacity = max(16, 2 * (keep + 1))
-            for name in ('_logs', '_counts'):
-                arr = getattr(self, name)
-                new = np.empty(capacity, dtype=arr.dtype)
-                new[:keep] = arr[self._end - keep:self._end]
-                setattr(self, name, new)
-            self._start, self._end = 0, keep
+            self._make_room()
+        # Same promotion as numpy.append: a float turns the history float64.
+        if type(value) is float and self._logs.dtype is not _FLOAT64:
+            self._logs = self._logs.astype(np.float64)
+        if type(count) is float and self._counts.dtype is not _FLOAT64:
+            self._counts = self._counts.astype(np.float64)
         self._logs[self._end] = value
         self._counts[self._end] = count
         self._end += 1
         if self._end - self._start > self.max_length:
             self._start = self._end - self.max_length
 
+    def _make_room(self) -> None:
+        # Move the kept entries to the front of arrays about twice as long:
+        # one copy per ~len appends keeps appending amortised O(1).
+        keep = self._end - self._start
+        capacity = max(16, 2 * (keep + 1))
+        for name in ('_logs', '_counts'):
+            arr = getattr(self, name)
+            new = np.empty(capacity, dtype=arr.dtype)
+            new[:keep] = arr[self._start:self._end]
+            setattr(self, name, new)
+        self._start, self._end = 0, keep
+
+    def _push(self, value: Any, count: Any) -> None:
+        """Append values already converted by :func:`to_scalar`.
+
+        Device tensors wait in ``_pending`` (and so does every later value,
+        to keep the order) until the history is read.
+        """
+        if self._pending or type(value) not in _NUMBER_TYPES or \
+                type(count) not in _NUMBER_TYPES:
+            self._pending.append((value, count))
+            if len(self._pending) >= _MAX_PENDING:
+                self._flush()
+        else:
+            self._append(value, count)
+
     def _flush(self) -> None:
         """Convert pending device tensors to numbers (one sync per device)."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        values = [v for v, _ in pending]
-        tensor_type = _torch_tensor_type()
-        if all(isinstance(v, tensor_type) for v in values) and len(
-                {(v.device, v.dtype) for v in values}) == 1:
-            import torch
-            numbers = torch.stack(values).tolist()
-        else:
-            numbers = [
-                v.item() if isinstance(v, tensor_type) else v for v in values
-            ]
-        for number, (_, count) in zip(numbers, pending):
-            self._append(number, count)
+        values = _tensors_to_numbers([v for v, _ in pending])
+        counts = _tensors_to_numbers([c for _, c in pending])
+        for value, count in zip(values, counts):
+            self._append(value, count)
 
     @property
     def _log_history(self) -> np.ndarray:
@@ -235,21 +271,11 @@ class HistoryBuffer:
         Raises:
             TypeError: if ``log_val`` or ``count`` is not a single number.
         """
-        log_val = to_scalar(log_val, 'HistoryBuffer.update: log_val')
-        count = to_scalar(count, 'HistoryBuffer.update: count')
-        tensor_type = _torch_tensor_type()
-        if tensor_type is not None and (isinstance(log_val, tensor_type) or
-                                        isinstance(count, tensor_type)):
-            if isinstance(count, tensor_type):
-                count = count.item()
-            self._pending.append((log_val, count))
-            if len(self._pending) >= _MAX_PENDING:
-                self._flush()
-            return
-        if self._pending:
-            self._pending.append((log_val, count))
-        else:
-            self._append(log_val, count)
+        if type(log_val) not in _NUMBER_TYPES or \
+                type(count) not in _NUMBER_TYPES:
+            log_val = to_scalar(log_val, 'HistoryBuffer.update: log_val')
+            count = to_scalar(count, 'HistoryBuffer.update: count')
+        self._push(log_val, count)
 
     @property
     def data(self) -> Tuple[np.ndarray, np.ndarray]:

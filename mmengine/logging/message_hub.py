@@ -6,7 +6,7 @@ from collections import OrderedDict
 from typing import Any, Optional
 
 from mmengine.utils.manager import ManagerMixin
-from .history_buffer import HistoryBuffer, to_scalar
+from .history_buffer import _NUMBER_TYPES, HistoryBuffer, to_scalar
 
 _PLAIN_ATOMS = (type(None), bool, int, float, complex, str, bytes)
 
@@ -152,13 +152,20 @@ class MessageHub(ManagerMixin):
             raise TypeError('MessageHub.update_scalar: key must be a str '
                             "such as 'train/loss', but got "
                             f'{type(key).__name__}: {key!r}')
-        value = to_scalar(value, f'MessageHub.update_scalar: {key!r} value')
-        count = to_scalar(count, f'MessageHub.update_scalar: {key!r} count')
+        if type(value) not in _NUMBER_TYPES or \
+                type(count) not in _NUMBER_TYPES:
+            # Converted once, here, so that the error names the key.
+            try:
+                value = to_scalar(value, 'value')
+                count = to_scalar(count, 'count')
+            except TypeError as e:
+                raise TypeError(
+                    f'MessageHub.update_scalar: {key!r} {e}') from None
         self._set_resumed_key(key, resumed)
         buffer = self._log_scalars.get(key)
         if buffer is None:
             buffer = self._log_scalars[key] = HistoryBuffer()
-        buffer.update(value, count)
+        buffer._push(value, count)
 
     def update_scalars(self, log_dict: dict, resumed: bool = True) -> None:
         """Update several scalars at once.

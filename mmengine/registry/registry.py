@@ -146,6 +146,10 @@ class Registry:
         self._location_errors: Dict[str, str] = {}
         # scopes already warned about as missing from this tree
         self._warned_scopes: set = set()
+        # On a root: scope -> the registry _search_child found for it (the
+        # lookup of every build under a default scope). Cleared whenever a
+        # registry joins the tree, which is the only way the answer changes.
+        self._scope_index: Dict[str, 'Registry'] = {}
         self._scope = self._infer_scope_of_caller() if scope is None \
             else scope
 
@@ -296,6 +300,7 @@ class Registry:
                 f'registry: it already has the child "{existing.name}" with '
                 'that scope; give the new registry another scope')
         self._children[registry.scope] = registry
+        self._get_root_registry()._scope_index.clear()
 
     def _registry_for_current_scope(self) -> 'Registry':
         """The registry in this tree that matches the current default scope.
@@ -307,6 +312,9 @@ class Registry:
         if scope_name is None or scope_name == self._scope:
             return self
         root = self._get_root_registry()
+        registry = root._scope_index.get(scope_name)
+        if registry is not None:
+            return registry
         registry = root._search_child(scope_name)
         if registry is None and scope_name not in _tried_scope_imports:
             _import_scope_registry(scope_name)
@@ -321,6 +329,7 @@ class Registry:
                     f'"{scope_name}" is a correct scope, or whether its '
                     'registry is initialized.', logging.WARNING)
             return self
+        root._scope_index[scope_name] = registry
         return registry
 
     @contextmanager
@@ -454,14 +463,7 @@ class Registry:
             if obj is not None:
                 return obj, self
             if scope is None:
-                parent = self._parent
-                while parent is not None:
-                    if not parent._imported:
-                        parent.import_from_location()
-                    obj = parent._module_dict.get(real_key)
-                    if obj is not None:
-                        return obj, parent
-                    parent = parent._parent
+                return self._lookup_in_ancestors(real_key)
             return None, self
         # A scope prefix: one of our children, the root, or a root child
         # (a sibling, uncle ... of ours).
@@ -482,11 +484,16 @@ class Registry:
         # Not a scope of this tree: the whole key is a plain name (spec 02
         # §4), registered literally in an ancestor (in ``self`` it was
         # checked above).
+        return self._lookup_in_ancestors(key)
+
+    def _lookup_in_ancestors(self, name: str) -> Tuple[Optional[Any],
+                                                        'Registry']:
+        """Find ``name`` in the parent, grandparent ... (not in ``self``)."""
         parent = self._parent
         while parent is not None:
             if not parent._imported:
                 parent.import_from_location()
-            obj = parent._module_dict.get(key)
+            obj = parent._module_dict.get(name)
             if obj is not None:
                 return obj, parent
             parent = parent._parent
@@ -528,15 +535,18 @@ class Registry:
                     'explicit name: register_module(name=..., module=...)')
         names = [module_name] if isinstance(module_name, str) \
             else list(module_name)
+        # All names are checked before any is added: a taken alias must not
+        # leave the others registered.
+        taken = [] if force else [n for n in names if n in self._module_dict]
+        if taken:
+            existing = self._module_dict[taken[0]]
+            where = getattr(existing, '__module__', None) or '?'
+            qualname = getattr(existing, '__qualname__', repr(existing))
+            raise RegistryKeyError(
+                f'{taken[0]} is already registered in {self._name} at '
+                f'{where} (existing: {where}.{qualname}); pass force=True '
+                'to replace it')
         for name in names:
-            if not force and name in self._module_dict:
-                existing = self._module_dict[name]
-                where = getattr(existing, '__module__', None) or '?'
-                qualname = getattr(existing, '__qualname__', repr(existing))
-                raise RegistryKeyError(
-                    f'{name} is already registered in {self._name} at '
-                    f'{where} (existing: {where}.{qualname}); pass '
-                    'force=True to replace it')
             self._module_dict[name] = module
 
     def register_module(

@@ -303,3 +303,38 @@ def test_deferred_tensor_conversion_keeps_order(monkeypatch):
     mixed.update(torch.tensor(1, dtype=torch.int64))
     mixed.update(torch.tensor(2.5, dtype=torch.float64))
     np.testing.assert_array_equal(mixed.data[0], [1, 2.5])
+
+
+def test_device_tensor_update_reads_nothing_from_the_device():
+    # A tensor on an accelerator, value or count, is kept as it is until
+    # the history is read: update() must not synchronise (.item()). Meta
+    # tensors have no data at all, so any host read would raise here.
+    value = torch.tensor(1.5, device='meta')
+    count = torch.tensor(2, device='meta')
+    buffer = HistoryBuffer()
+    buffer.update(value, count)
+    buffer.update(2.0, count)
+    buffer.update(3.0)
+    assert 'len=3' in repr(buffer)
+
+
+def test_deferred_tensor_counts_are_converted_on_read(monkeypatch):
+    # As in test_deferred_tensor_conversion_keeps_order: CPU tensors stand in
+    # for device tensors; here counts are tensors too.
+    import mmengine.logging.history_buffer as module
+    real = module.to_scalar
+
+    def keep_tensors(value, what='value'):
+        if isinstance(value, torch.Tensor):
+            return value.detach().reshape(())
+        return real(value, what)
+
+    monkeypatch.setattr(module, 'to_scalar', keep_tensors)
+    buffer = HistoryBuffer()
+    buffer.update(1.0, torch.tensor(2))
+    buffer.update(torch.tensor(3.0), 4)
+    buffer.update(torch.tensor(5.0), torch.tensor(6))
+    logs, counts = buffer.data
+    np.testing.assert_array_equal(logs, [1.0, 3.0, 5.0])
+    np.testing.assert_array_equal(counts, [2, 4, 6])
+    assert buffer.mean() == 9.0 / 12

@@ -56,6 +56,14 @@ def test_update_scalar_converts_tensors_and_numpy(hub):
     assert hub.get_scalar('train/acc').data[1].tolist() == [4]
 
 
+def test_update_scalar_with_device_tensors_does_not_sync(hub):
+    # Meta tensors have no data: any host read (.item()) would raise.
+    value = torch.tensor(0.5, device='meta')
+    hub.update_scalar('train/acc', value, torch.tensor(4, device='meta'))
+    hub.update_scalars({'train/acc': {'value': value, 'count': 2}})
+    assert 'len=2' in repr(hub.get_scalar('train/acc'))
+
+
 def test_errors(hub):
     with pytest.raises(TypeError, match="'train/x' value"):
         hub.update_scalar('train/x', 'abc')

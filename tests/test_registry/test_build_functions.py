@@ -197,6 +197,34 @@ def test_scope_key_switches_scope_for_nested_builds():
     assert DefaultScope.get_current_instance() is None
 
 
+def test_default_scope_sees_registries_added_later():
+    # The registry of a default scope is looked up once per build; a
+    # registry joining the tree later must be found from then on, also when
+    # it comes before an earlier answer in the depth-first search order.
+    root = Registry('animal', scope='test_late_root')
+    cats = Registry('animal', parent=root, scope='test_late_cat')
+    dogs = Registry('animal', parent=root, scope='test_late_dog')
+
+    class Animal:
+        pass
+
+    root.register_module(name='Pet', module=Animal)
+    DefaultScope.get_instance('test_late', scope_name='test_late_pet')
+    assert type(root.build(dict(type='Pet'))) is Animal  # no such scope yet
+
+    puppies = Registry('animal', parent=dogs, scope='test_late_pet')
+    Puppy = type('Puppy', (), {})
+    puppies.register_module(name='Pet', module=Puppy)
+    assert type(root.build(dict(type='Pet'))) is Puppy
+    assert type(root.build(dict(type='Pet'))) is Puppy
+
+    kittens = Registry('animal', parent=cats, scope='test_late_pet')
+    Kitten = type('Kitten', (), {})
+    kittens.register_module(name='Pet', module=Kitten)
+    # cats come before dogs among root's children
+    assert type(root.build(dict(type='Pet'))) is Kitten
+
+
 def test_debug_log_lines(backbones):
     logger = MMLogger.get_instance('registry-debug-test', log_level='DEBUG')
     records = []

@@ -184,6 +184,29 @@ def test_register_errors():
     assert len(cats) == 1
 
 
+def test_register_aliases_all_or_nothing():
+    # One taken alias fails the whole registration: the free aliases listed
+    # with it must not end up registered either.
+    cats = Registry('cat', scope='test_aliases')
+
+    @cats.register_module()
+    class Siamese:
+        pass
+
+    class Sphynx:
+        pass
+
+    with pytest.raises(KeyError, match='Siamese is already registered'):
+        cats.register_module(name=['Sphynx', 'Siamese'])(Sphynx)
+
+    assert list(cats.module_dict) == ['Siamese']
+    assert cats.get('Sphynx') is None
+
+    cats.register_module(name=['Sphynx', 'Siamese'], force=True,
+                         module=Sphynx)
+    assert cats.get('Siamese') is Sphynx and cats.get('Sphynx') is Sphynx
+
+
 # ----------------------------------------------------------------- lookup
 def test_split_scope_key():
     assert Registry.split_scope_key('BloodHound') == (None, 'BloodHound')
