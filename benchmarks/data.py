@@ -3,8 +3,9 @@
 Builds a ``BaseDataset`` of ``--num-items`` (default 1 000 000) annotation
 dicts, reads ``--epochs`` (default 3) shuffled epochs through a
 ``DataLoader`` with ``--workers`` (default 8) forked persistent workers, and
-reports the memory of the workers at the end, with ``serialize_data=True`` (one shared numpy buffer) and
-``serialize_data=False`` (a Python list of dicts).
+reports the memory of the workers at the end, with ``serialize_data=True``
+(one shared numpy buffer) and ``serialize_data=False`` (a Python list of
+dicts).
 
 Figures per configuration, summed over the workers (from
 ``/proc/<pid>/smaps_rollup``, Linux only):

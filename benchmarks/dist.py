@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from queue import Empty
 
 
 def _free_port() -> int:
@@ -80,10 +81,23 @@ def main() -> None:
     ]
     for p in procs:
         p.start()
-    times = queue.get(timeout=600)
+    # Poll, so that a worker that dies ends the benchmark at once instead
+    # of leaving the other one waiting in a collective.
+    deadline = time.time() + 600
+    times = None
+    while times is None:
+        try:
+            times = queue.get(timeout=1)
+        except Empty:
+            if (any(p.exitcode not in (None, 0) for p in procs)
+                    or time.time() > deadline):
+                break
     for p in procs:
-        p.join(60)
-    if any(p.exitcode != 0 for p in procs):
+        p.join(60 if times is not None else 0)
+        if p.is_alive():
+            p.kill()
+            p.join()
+    if times is None or any(p.exitcode != 0 for p in procs):
         sys.exit(f'worker failed: exit codes {[p.exitcode for p in procs]}')
     print(f'collect_results of {args.num} small results on 2 gloo ranks '
           f'(median of {args.repeats}):')

@@ -40,6 +40,10 @@ def force_full_init(old_func: Callable) -> Callable:
 
     @functools.wraps(old_func)
     def wrapper(obj: object, *args, **kwargs):
+        # Fast path first: this wraps ``__len__`` and ``get_data_info``,
+        # which every ``__getitem__`` calls.
+        if getattr(obj, '_fully_initialized', False):
+            return old_func(obj, *args, **kwargs)
         if not hasattr(obj, 'full_init'):
             raise AttributeError(
                 f'{type(obj).__name__} has no `full_init` method; '
@@ -50,15 +54,14 @@ def force_full_init(old_func: Callable) -> Callable:
                 f'{type(obj).__name__} has no `_fully_initialized` '
                 f'attribute; set it in `__init__` before calling '
                 f'{old_func.__name__}')
-        if not obj._fully_initialized:  # type: ignore[attr-defined]
-            print_log(
-                f'Attribute `_fully_initialized` of {type(obj).__name__} is '
-                f'False, so `full_init` is called before '
-                f'`{old_func.__name__}`.',
-                logger='current',
-                level=logging.DEBUG)
-            obj.full_init()  # type: ignore[attr-defined]
-            obj._fully_initialized = True  # type: ignore[attr-defined]
+        print_log(
+            f'Attribute `_fully_initialized` of {type(obj).__name__} is '
+            f'False, so `full_init` is called before '
+            f'`{old_func.__name__}`.',
+            logger='current',
+            level=logging.DEBUG)
+        obj.full_init()  # type: ignore[attr-defined]
+        obj._fully_initialized = True  # type: ignore[attr-defined]
         return old_func(obj, *args, **kwargs)
 
     return wrapper

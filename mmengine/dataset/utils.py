@@ -9,6 +9,7 @@ import torch
 from torch.utils.data import default_collate as _torch_default_collate
 
 from mmengine.registry import FUNCTIONS
+from mmengine.structures import BaseDataElement
 
 __all__ = [
     'worker_init_fn', 'pseudo_collate', 'default_collate',
@@ -78,7 +79,7 @@ def _collate(data_batch: Sequence, leaf_fn) -> Any:
             return elem_type(result)
         except TypeError:  # a Mapping type that cannot be built from a dict
             return result
-    if isinstance(elem, Sequence) and not _is_data_element(elem):
+    if isinstance(elem, Sequence) and not isinstance(elem, BaseDataElement):
         size = len(elem)
         if any(len(d) != size for d in data_batch):
             raise RuntimeError(
@@ -88,23 +89,13 @@ def _collate(data_batch: Sequence, leaf_fn) -> Any:
         transposed = [
             _collate(list(samples), leaf_fn) for samples in zip(*data_batch)
         ]
-        if isinstance(elem, tuple):
-            return elem_type(transposed) if elem_type is not tuple \
-                else tuple(transposed)
+        if isinstance(elem, tuple):  # tuples always take an iterable
+            return elem_type(transposed)
         try:
             return elem_type(transposed)
         except TypeError:  # sequence type that cannot take a list
             return transposed
     return leaf_fn(data_batch)
-
-
-def _is_data_element(obj: Any) -> bool:
-    """Whether ``obj`` is a ``BaseDataElement`` (imported lazily)."""
-    try:
-        from mmengine.structures import BaseDataElement
-    except ImportError:  # structures unavailable: nothing can be one
-        return False
-    return isinstance(obj, BaseDataElement)
 
 
 def _keep_list(data_batch: Sequence) -> list:
@@ -140,7 +131,7 @@ def _stack_leaf(data_batch: Sequence) -> Any:
     if len(data_batch) == 0:
         return list(data_batch)
     elem = data_batch[0]
-    if _is_data_element(elem):
+    if isinstance(elem, BaseDataElement):
         # Data elements hold fields of different shapes; keep them per-sample
         return list(data_batch)
     if isinstance(elem, torch.Tensor):

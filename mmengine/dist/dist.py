@@ -26,8 +26,7 @@ from torch.distributed import ProcessGroup
 
 from mmengine.utils import mkdir_or_exist
 from .utils import (barrier, cast_data_device, get_comm_device,
-                    get_data_device, get_default_group, get_rank,
-                    get_world_size)
+                    get_default_group, get_rank, get_world_size)
 
 
 class _ArgumentError(TypeError, AssertionError):
@@ -69,6 +68,22 @@ def _global_rank(group: ProcessGroup, group_rank: int) -> int:
     return torch_dist.get_global_rank(group, group_rank)
 
 
+def _to_comm_device(data: Tensor, group: ProcessGroup,
+                    caller: str) -> Tensor:
+    """``data`` as a contiguous tensor on the device the backend of
+    ``group`` communicates from (``data`` itself when it already is)."""
+    if not isinstance(data, Tensor):
+        raise TypeError(f'{caller} expects a Tensor, but got {type(data)}')
+    return cast_data_device(data, get_comm_device(group)).contiguous()
+
+
+def _copy_back(result: Tensor, data: Tensor) -> None:
+    """Write a collective's result into ``data`` (converting device and
+    dtype); nothing to do when the collective ran in ``data`` itself."""
+    if result is not data:
+        data.copy_(result)
+
+
 def all_reduce(data: Tensor,
                op: str = 'sum',
                group: Optional[ProcessGroup] = None) -> None:
@@ -86,17 +101,14 @@ def all_reduce(data: Tensor,
     if world_size == 1:
         return
     group = _group_or_default(group)
-    input_device = get_data_device(data)
-    # collectives need a contiguous buffer; the result is copied back
-    data_on_device = cast_data_device(data, get_comm_device(group))
-    data_on_device = data_on_device.contiguous()
+    data_on_device = _to_comm_device(data, group, 'all_reduce')
     if op == 'mean':
         torch_dist.all_reduce(data_on_device, torch_dist.ReduceOp.SUM, group)
         # true_divide: integer tensors cannot be divided in place.
         data_on_device = torch.true_divide(data_on_device, world_size)
     else:
         torch_dist.all_reduce(data_on_device, _get_reduce_op(op), group)
-    cast_data_device(data_on_device, input_device, out=data)
+    _copy_back(data_on_device, data)
 
 
 def all_gather(data: Tensor,
@@ -111,14 +123,12 @@ def all_gather(data: Tensor,
     if world_size == 1:
         return [data]
     group = _group_or_default(group)
-    input_device = get_data_device(data)
-    backend_device = get_comm_device(group)
-    data_on_device = cast_data_device(data, backend_device).contiguous()
+    data_on_device = _to_comm_device(data, group, 'all_gather')
     gather_list = [
         torch.empty_like(data_on_device) for _ in range(world_size)
     ]
     torch_dist.all_gather(gather_list, data_on_device, group)
-    return cast_data_device(gather_list, input_device)  # type: ignore
+    return cast_data_device(gather_list, data.device)  # type: ignore
 
 
 def gather(data: Tensor,
@@ -134,16 +144,14 @@ def gather(data: Tensor,
     if world_size == 1:
         return [data]
     group = _group_or_default(group)
-    input_device = get_data_device(data)
-    backend_device = get_comm_device(group)
-    data_on_device = cast_data_device(data, backend_device).contiguous()
+    data_on_device = _to_comm_device(data, group, 'gather')
     is_dst = get_rank(group) == dst
     gather_list = [torch.empty_like(data_on_device)
                    for _ in range(world_size)] if is_dst else None
     torch_dist.gather(data_on_device, gather_list, _global_rank(group, dst),
                       group)
     if is_dst:
-        return cast_data_device(gather_list, input_device)  # type: ignore
+        return cast_data_device(gather_list, data.device)  # type: ignore
     return []
 
 
@@ -154,13 +162,10 @@ def broadcast(data: Tensor,
     if get_world_size(group) == 1:
         return
     group = _group_or_default(group)
-    input_device = get_data_device(data)
-    data_on_device = cast_data_device(data, get_comm_device(group))
-    # broadcast needs a contiguous buffer
-    data_on_device = data_on_device.contiguous()
+    data_on_device = _to_comm_device(data, group, 'broadcast')
     torch_dist.broadcast(data_on_device, _global_rank(group, src), group)
     if get_rank(group) != src:
-        cast_data_device(data_on_device, input_device, out=data)
+        _copy_back(data_on_device, data)
 
 
 def sync_random_seed(group: Optional[ProcessGroup] = None) -> int:

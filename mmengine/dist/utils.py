@@ -294,9 +294,14 @@ def _first_host(node_list: str) -> str:
 
 def _slurm_master_addr(node_list: str) -> str:
     if shutil.which('scontrol'):
-        out = subprocess.run(['scontrol', 'show', 'hostnames', node_list],
-                             capture_output=True,
-                             text=True)
+        try:
+            # bounded: an unreachable Slurm controller must not hang init
+            out = subprocess.run(['scontrol', 'show', 'hostnames', node_list],
+                                 capture_output=True,
+                                 text=True,
+                                 timeout=30)
+        except subprocess.TimeoutExpired:
+            return _first_host(node_list)
         hosts = out.stdout.split()
         if out.returncode == 0 and hosts:
             return hosts[0]

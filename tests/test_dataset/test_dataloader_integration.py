@@ -54,6 +54,7 @@ def make_loader(dataset, epoch=0, start=0):
         num_workers=2,
         sampler=sampler,
         collate_fn=pseudo_collate,
+        timeout=60,  # a stuck worker fails the test instead of hanging it
         worker_init_fn=partial(worker_init_fn, num_workers=2, rank=0,
                                seed=0))
 

@@ -45,6 +45,10 @@ class _Cases(MultiProcessTestCase):
     def case_crash(self):
         os._exit(3)
 
+    def case_big_failure(self):
+        # a traceback larger than the pipe's buffer
+        raise AssertionError(f'rank {self.rank} ' + 'x' * 4_000_000)
+
 
 def _run(name, **attrs):
     case = _Cases(name)
@@ -92,6 +96,33 @@ def test_crash_without_traceback_is_reported():
     result, _, _ = _run('case_crash')
     assert len(result.errors) == 1
     assert 'exited with code 3' in result.errors[0][1]
+
+
+def test_large_tracebacks_are_reported_without_waiting_for_timeout():
+    # the parent reads the pipes while it waits, so a child is never stuck
+    # sending a traceback bigger than the pipe buffer
+    result, elapsed, _ = _run('case_big_failure', timeout=30)
+    assert len(result.errors) == 1
+    assert 'did not finish' not in result.errors[0][1]
+    assert 'x' * 1000 in result.errors[0][1]
+    assert elapsed < 25
+
+
+class _UncheckedCodes(_Cases):
+    __test__ = False
+    timeout = 1
+
+    def setUp(self):
+        super().setUp()
+        # the PyTorch idiom: exit codes of this test are not checked
+        self.skip_return_code_checks = [self.case_hang.__wrapped__]
+
+
+def test_timeout_is_reported_when_return_codes_are_not_checked():
+    result = unittest.TestResult()
+    _UncheckedCodes('case_hang').run(result)
+    assert len(result.errors) == 1, result.errors + result.failures
+    assert 'timed out' in result.errors[0][1]
 
 
 class _NoSpawn(MultiProcessTestCase):

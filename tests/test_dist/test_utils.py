@@ -176,6 +176,20 @@ def test_slurm_uses_scontrol_when_present(clean_env, fake_init):
     assert os.environ['MASTER_ADDR'] == 'n1'
 
 
+def test_slurm_scontrol_that_hangs_falls_back_to_parsing(
+        clean_env, fake_init):
+    clean_env.update(
+        SLURM_PROCID='0', SLURM_NTASKS='2', SLURM_NODELIST='n[7-8]')
+    hang = dist_utils.subprocess.TimeoutExpired('scontrol', 30)
+    with patch.object(dist_utils.shutil, 'which',
+                      return_value='/usr/bin/scontrol'), \
+            patch.object(dist_utils.subprocess, 'run',
+                         side_effect=hang) as run:
+        dist.init_dist('slurm', backend='gloo')
+    assert run.call_args.kwargs['timeout'] > 0
+    assert os.environ['MASTER_ADDR'] == 'n7'
+
+
 @pytest.mark.parametrize('node_list,first', [
     ('node1', 'node1'),
     ('node1,node2', 'node1'),

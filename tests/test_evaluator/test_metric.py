@@ -313,7 +313,6 @@ class TestDistributedEvaluate(MultiProcessTestCase):
         torch_dist.all_gather_object(gathered, metrics)
         assert gathered[0] == gathered[1]
 
-
     def _check_failure_reaches_all_ranks(self):
         # compute_metrics fails on rank 0: rank 0 re-raises it, the other
         # rank gets an error naming it instead of waiting forever

@@ -220,59 +220,61 @@ class MultiProcessTestCase(unittest.TestCase):
                 'call self._spawn_processes() in setUp.')
         start = time.time()
         timed_out = False
+        messages: List[str] = []
         try:
             while True:
+                # Read while waiting: a child blocks in ``send`` when its
+                # traceback is larger than the pipe buffer.
+                self._read_messages(messages)
                 codes = [p.exitcode for p in self.processes]
-                if any(c not in (None, 0, _SKIP_EXIT_CODE) for c in codes):
-                    # One child failed: the others would wait for it in a
-                    # collective until their own timeout, so stop them now.
-                    for p in self.processes:
-                        if p.exitcode is None:
-                            p.kill()
-                    for p in self.processes:
-                        p.join(timeout=5)
-                    break
-                if all(c is not None for c in codes):
+                # Stop at the first failure: the other children would wait
+                # for the failed one in a collective until their timeout.
+                if any(c not in (None, 0, _SKIP_EXIT_CODE) for c in codes) \
+                        or all(c is not None for c in codes):
                     break
                 if time.time() - start > self.timeout:
                     timed_out = True
-                    for p in self.processes:
-                        if p.exitcode is None:
-                            p.kill()
-                    for p in self.processes:
-                        p.join(timeout=5)
                     break
                 time.sleep(0.05)
+            self._kill_remaining()
+            self._read_messages(messages)
             elapsed = time.time() - start
             if fn in self.skip_return_code_checks:
-                self._check_no_test_errors(elapsed)
+                self._check_no_test_errors(elapsed, timed_out)
             else:
-                self._check_return_codes(elapsed, timed_out)
+                self._check_return_codes(elapsed, timed_out, messages)
         finally:
             for pipe in self.pid_to_pipe.values():
                 pipe.close()
 
-    def _child_messages(self) -> List[str]:
-        messages = []
-        for i, p in enumerate(self.processes):
+    def _kill_remaining(self) -> None:
+        for p in self.processes:
+            if p.exitcode is None:
+                p.kill()
+        for p in self.processes:
+            p.join(timeout=5)
+
+    def _read_messages(self, messages: List[str]) -> None:
+        """Append what the children have sent so far to ``messages``."""
+        for p in self.processes:
             pipe = self.pid_to_pipe.get(p.pid)
             try:
-                if pipe is not None and pipe.poll():
+                while pipe is not None and pipe.poll():
                     messages.append(pipe.recv())
             except (EOFError, OSError):
                 pass
-        return messages
 
-    def _check_no_test_errors(self, elapsed: float) -> None:
-        for i, p in enumerate(self.processes):
-            if p.exitcode is None:
-                raise RuntimeError(
-                    f'Process {i} timed out after {elapsed:.1f} seconds')
+    def _check_no_test_errors(self, elapsed: float,
+                              timed_out: bool = False) -> None:
+        if timed_out:
+            raise RuntimeError(
+                f'{self._current_test_name()}: the processes timed out '
+                f'after {elapsed:.1f} seconds; they were killed.')
+        for p in self.processes:
             self.assertNotEqual(self.TEST_ERROR_EXIT_CODE, p.exitcode)
 
-    def _check_return_codes(self, elapsed: float,
-                            timed_out: bool = False) -> None:
-        messages = self._child_messages()
+    def _check_return_codes(self, elapsed: float, timed_out: bool,
+                            messages: List[str]) -> None:
         errors = [m for m in messages if not m.startswith('skipped: ')]
         if errors:
             raise RuntimeError('Child process(es) failed:\n' +
