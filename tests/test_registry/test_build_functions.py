@@ -1,4 +1,5 @@
 """Tests of the builders in ``mmengine.registry.build_functions``."""
+import contextlib
 import functools
 import logging
 
@@ -18,6 +19,27 @@ def clean_default_scope():
     yield
     DefaultScope._instance_dict.clear()
     DefaultScope._instance_dict.update(saved)
+
+
+@contextlib.contextmanager
+def captured_log(name, level):
+    """Messages logged by a fresh MMLogger ``name`` at ``level``, as a list
+    that fills while the block runs; the logger is removed afterwards."""
+    logger = MMLogger.get_instance(name, log_level=level)
+    records = []
+
+    class Collect(logging.Handler):
+
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    handler = Collect(level=getattr(logging, level))
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        MMLogger._instance_dict.pop(name)
 
 
 def config_types():
@@ -226,21 +248,8 @@ def test_default_scope_sees_registries_added_later():
 
 
 def test_debug_log_lines(backbones):
-    logger = MMLogger.get_instance('registry-debug-test', log_level='DEBUG')
-    records = []
-
-    class Collect(logging.Handler):
-
-        def emit(self, record):
-            records.append(record.getMessage())
-
-    handler = Collect(level=logging.DEBUG)
-    logger.addHandler(handler)
-    try:
+    with captured_log('registry-debug-test', 'DEBUG') as records:
         backbones.build(dict(type='ResNet', depth=1))
-    finally:
-        logger.removeHandler(handler)
-        MMLogger._instance_dict.pop('registry-debug-test')
     assert 'Get class `ResNet` from "backbone" registry in "bb"' in records
     assert ('An `ResNet` instance is built from registry, its implementation '
             f'can be found in {__name__}') in records
@@ -256,25 +265,12 @@ def test_debug_log_lines_of_nested_and_failing_builds(backbones):
         def __init__(self, inner):
             self.inner = backbones.build(inner)
 
-    logger = MMLogger.get_instance('registry-debug-order', log_level='DEBUG')
-    records = []
-
-    class Collect(logging.Handler):
-
-        def emit(self, record):
-            records.append(record.getMessage())
-
-    handler = Collect(level=logging.DEBUG)
-    logger.addHandler(handler)
-    try:
+    with captured_log('registry-debug-order', 'DEBUG') as records:
         backbones.build(dict(type='Neck', inner=dict(type='ResNet', depth=1)))
         nested = list(records)
         records.clear()
         with pytest.raises(TypeError):
             backbones.build(dict(type='ResNet'))
-    finally:
-        logger.removeHandler(handler)
-        MMLogger._instance_dict.pop('registry-debug-order')
     built = ('An `{}` instance is built from registry, its implementation '
              f'can be found in {__name__}')
     assert nested == [
@@ -287,21 +283,8 @@ def test_debug_log_lines_of_nested_and_failing_builds(backbones):
 
 
 def test_no_debug_formatting_at_info_level(backbones):
-    logger = MMLogger.get_instance('registry-info-test', log_level='INFO')
-    records = []
-
-    class Collect(logging.Handler):
-
-        def emit(self, record):
-            records.append(record.getMessage())
-
-    handler = Collect(level=logging.INFO)
-    logger.addHandler(handler)
-    try:
+    with captured_log('registry-info-test', 'INFO') as records:
         backbones.build(dict(type='ResNet', depth=1))
-    finally:
-        logger.removeHandler(handler)
-        MMLogger._instance_dict.pop('registry-info-test')
     assert records == []
 
 
