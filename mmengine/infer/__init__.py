@@ -1,0 +1,4 @@
+"""The inference interface of downstream libraries (``BaseInferencer``)."""
+from .infer import BaseInferencer
+
+__all__ = ['BaseInferencer']
