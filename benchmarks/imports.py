@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 RUNS = 5
-TARGETS = ['mmengine', 'mmengine.fileio', 'mmengine.logging']
+TARGETS = ['mmengine', 'mmengine.fileio', 'mmengine.logging', 'mmengine.runner']
 
 _PROBE = r'''
 import sys, time
