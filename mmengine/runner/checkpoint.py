@@ -1,0 +1,1032 @@
+"""Reading and writing checkpoints.
+
+Checkpoints written here are pickle-free: they hold only tensors and plain
+Python types, so they load with ``torch.load(weights_only=True)``, which
+cannot run code from the file. :func:`save_checkpoint` refuses anything else
+and writes local files atomically (temp file + fsync + rename), optionally
+on a background thread (``async_save=True``). Loading goes through
+:class:`CheckpointLoader`, which picks a loader from the path's scheme
+(local path, ``http(s)://``, ``s3://``/``petrel://``, ``torchvision://``,
+``open-mmlab://``) and refuses files that need pickle unless the caller
+passes ``allow_pickle=True``.
+"""
+import io
+import logging
+import os
+import os.path as osp
+import pickle
+import re
+import threading
+from collections import OrderedDict
+from typing import (Any, Callable, Dict, List, Optional, Sequence, Tuple,
+                    Union)
+
+import torch
+import torch.nn as nn
+
+from mmengine.dist import barrier, get_dist_info
+from mmengine.fileio import FileClient, LocalBackend, get_file_backend
+from mmengine.fileio.backends.local_backend import (_default_file_mode,
+                                                    atomic_write)
+from mmengine.logging import print_log
+
+__all__ = [
+    'AsyncCheckpointSave', 'CheckpointLoader', 'check_pickle_free',
+    'find_latest_checkpoint', 'get_state_dict', 'load_checkpoint',
+    'load_state_dict', 'save_checkpoint', 'wait_async_saves',
+    'weights_to_cpu'
+]
+
+PathLike = Union[str, os.PathLike]
+
+# Types torch.load(weights_only=True) rebuilds without running pickle code.
+# Exact types: subclasses (IntEnum, numpy.float64, namedtuple, ConfigDict)
+# would need pickle.
+_PLAIN_TYPES = frozenset({
+    str, int, float, bool, complex, bytes, bytearray, type(None),
+    torch.Size, torch.dtype, torch.device
+})
+_CONTAINERS = (dict, OrderedDict, list, tuple, set)
+
+
+# ---------------------------------------------------------------------------
+# pickle-free check
+def check_pickle_free(obj: Any, name: str = 'checkpoint') -> None:
+    """Check that ``obj`` holds only tensors and plain Python types.
+
+    Allowed: tensors, ``str``, ``int``, ``float``, ``bool``, ``complex``,
+    ``bytes``, ``None``, ``torch.Size``/``dtype``/``device`` and ``dict``,
+    ``OrderedDict``, ``list``, ``tuple``, ``set`` of those — exactly what
+    ``torch.load(weights_only=True)`` can rebuild.
+
+    Args:
+        obj: the object to check (usually the checkpoint dict).
+        name (str): how to name ``obj`` in the error message.
+
+    Raises:
+        TypeError: naming the key path (e.g. ``meta.cfg``) and the type of
+            the first offending value.
+    """
+    seen = set()
+    # Explicit stack: deep nesting must not hit the recursion limit.
+    stack: List[Tuple[Any, str]] = [(obj, '')]
+    while stack:
+        value, path = stack.pop()
+        cls = type(value)
+        if cls in _PLAIN_TYPES or isinstance(value, torch.Tensor):
+            continue
+        if cls in _CONTAINERS:
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            if cls is dict or cls is OrderedDict:
+                for key, item in value.items():
+                    if type(key) not in _PLAIN_TYPES:
+                        _raise_not_plain(name, f'{path} (a key)', key)
+                    stack.append((item, f'{path}.{key}' if path else
+                                  str(key)))
+            else:
+                for i, item in enumerate(value):
+                    stack.append((item, f'{path}[{i}]'))
+            continue
+        _raise_not_plain(name, path, value)
+
+
+def _raise_not_plain(name: str, path: str, value: Any) -> None:
+    cls = type(value)
+    where = f'{name}[{path!r}]' if path else name
+    hint = ''
+    if cls.__module__ == 'numpy':
+        hint = ' (convert numpy values with .tolist() or torch.from_numpy)'
+    elif isinstance(value, dict):
+        hint = ' (convert it to a plain dict)'
+    raise TypeError(
+        f'{where} is a {cls.__module__}.{cls.__qualname__}, which is not '
+        'allowed in a checkpoint: checkpoints must hold only tensors and '
+        'plain Python types (str, int, float, bool, None, list, tuple, dict) '
+        f'so that they load with torch.load(weights_only=True){hint}.')
+
+
+# ---------------------------------------------------------------------------
+# saving
+class _WriteBehindFile:
+    """Write-only file wrapper that flushes to disk while data still comes.
+
+    Every ``_CHUNK`` bytes it starts an ``fdatasync`` on a helper thread,
+    so the disk writes overlap the serialization instead of all waiting
+    for the final ``fsync`` (which then only has the tail left).
+    """
+
+    _CHUNK = 32 << 20
+    _datasync = getattr(os, 'fdatasync', os.fsync)
+
+    def __init__(self, f: Any) -> None:
+        self._f = f
+        self._fd = f.fileno()
+        self._unsynced = 0
+        self._thread: Optional[threading.Thread] = None
+        self._error: Optional[OSError] = None
+
+    def write(self, data: Any) -> int:
+        written = self._f.write(data)
+        self._unsynced += written
+        if self._unsynced >= self._CHUNK and (
+                self._thread is None or not self._thread.is_alive()):
+            self._f.flush()
+            self._unsynced = 0
+            self._thread = threading.Thread(
+                target=self._sync, name='mmengine-fsync', daemon=True)
+            self._thread.start()
+        return written
+
+    def _sync(self) -> None:
+        try:
+            self._datasync(self._fd)
+        except OSError as e:  # reported by finish()
+            self._error = e
+
+    def flush(self) -> None:
+        self._f.flush()
+
+    def finish(self) -> None:
+        """Flush and fsync everything; raise a helper thread's error."""
+        if self._thread is not None:
+            self._thread.join()
+        self._f.flush()
+        os.fsync(self._fd)
+        if self._error is not None:
+            raise self._error
+
+
+def _atomic_torch_save(obj: Any, filepath: str) -> None:
+    """``torch.save`` to a temp file beside ``filepath``, fsync, rename.
+
+    Streams straight into the temp file (no in-memory copy of the bytes).
+    """
+    import tempfile  # lazy: keeps `import mmengine.runner` cheap
+    filepath = osp.abspath(osp.expanduser(filepath))
+    if osp.islink(filepath):  # keep the link, replace its target
+        filepath = osp.realpath(filepath)
+    dirname = osp.dirname(filepath)
+    os.makedirs(dirname, exist_ok=True)
+    if osp.isdir(filepath):
+        raise IsADirectoryError(
+            f'cannot save a checkpoint to {filepath!r}: it is a directory')
+    try:
+        mode = os.stat(filepath).st_mode & 0o7777
+    except FileNotFoundError:
+        mode = _default_file_mode()
+    fd, tmp_path = tempfile.mkstemp(
+        dir=dirname, prefix=f'.{osp.basename(filepath)}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            writer = _WriteBehindFile(f)
+            torch.save(obj, writer)
+            writer.finish()
+        os.chmod(tmp_path, mode)
+        os.replace(tmp_path, filepath)
+    except BaseException:
+        try:
+            os.remove(tmp_path)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename durable (best effort)
+        dir_fd = os.open(dirname, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def _resolve_backend(filename: PathLike, file_client_args: Optional[dict],
+                     backend_args: Optional[dict]) -> Any:
+    """The storage backend for ``filename``, or None for a local path."""
+    if file_client_args is not None:
+        if backend_args is not None:
+            raise ValueError(
+                '"file_client_args" and "backend_args" cannot be set at the '
+                'same time; "file_client_args" is deprecated, use '
+                '"backend_args"')
+        print_log(
+            '"file_client_args" is deprecated and will be removed; use '
+            '"backend_args" instead', logger='current', level=logging.WARNING)
+        backend = FileClient.infer_client(file_client_args, filename).client
+    elif backend_args is None and '://' not in os.fspath(filename):
+        return None  # fast path: plain local file
+    else:
+        backend = get_file_backend(filename, backend_args=backend_args)
+    return None if isinstance(backend, LocalBackend) else backend
+
+
+def _write(checkpoint: dict, filename: PathLike, backend: Any) -> None:
+    if backend is None:
+        _atomic_torch_save(checkpoint, os.fspath(filename))
+    else:
+        with io.BytesIO() as buffer:
+            torch.save(checkpoint, buffer)
+            backend.put(buffer.getvalue(), filename)
+
+
+class AsyncCheckpointSave:
+    """Handle of a checkpoint being written in the background.
+
+    Returned by ``save_checkpoint(..., async_save=True)``.
+
+    Attributes:
+        filename (str): where the checkpoint is written.
+    """
+
+    def __init__(self, future: Any, filename: str) -> None:
+        self._future = future
+        self.filename = filename
+
+    def done(self) -> bool:
+        """Whether the write has finished (successfully or not)."""
+        return self._future.done()
+
+    def wait(self, timeout: Optional[float] = None) -> None:
+        """Block until the file is written; re-raise the writer's error.
+
+        Raises:
+            TimeoutError: if ``timeout`` seconds pass first.
+        """
+        self._future.result(timeout)
+
+    def add_done_callback(self, fn: Callable[['AsyncCheckpointSave'],
+                                             Any]) -> None:
+        """Call ``fn(handle)`` (on the writer thread) when the write ends,
+        e.g. to update a ``last_checkpoint`` marker only after success."""
+        self._future.add_done_callback(lambda _: fn(self))
+
+    def __repr__(self) -> str:
+        state = 'done' if self.done() else 'pending'
+        return f'AsyncCheckpointSave({self.filename!r}, {state})'
+
+
+_executor: Any = None  # a ThreadPoolExecutor, created on first use
+_pending: List[AsyncCheckpointSave] = []
+_lock = threading.Lock()
+_MAX_PENDING = 2  # each pending save holds a CPU copy of the state
+
+
+def _reset_after_fork() -> None:
+    global _executor, _pending, _lock, _buffer_pool
+    _executor, _pending, _lock = None, [], threading.Lock()
+    _buffer_pool = _HostBufferPool()
+
+
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+class _HostBufferPool:
+    """Host byte buffers reused from one async save to the next.
+
+    Copying into memory that was touched before avoids the page faults of
+    fresh allocations, which otherwise cost more than the copy itself. The
+    pool keeps at most as many bytes as the largest snapshot taken.
+    """
+
+    def __init__(self) -> None:
+        self._free: Dict[Tuple[int, bool], List[torch.Tensor]] = {}
+        self._lock = threading.Lock()
+        self._bytes = 0
+        self.limit = 0
+
+    def take(self, nbytes: int, pin: bool) -> torch.Tensor:
+        with self._lock:
+            free = self._free.get((nbytes, pin))
+            if free:
+                self._bytes -= nbytes
+                return free.pop()
+        return torch.empty(nbytes, dtype=torch.uint8, pin_memory=pin)
+
+    def give_back(self, buffers: List[Tuple[torch.Tensor, bool]]) -> None:
+        """Return ``(buffer, pinned)`` pairs taken with :meth:`take`."""
+        with self._lock:
+            for buf, pin in buffers:
+                nbytes = buf.numel()
+                if self._bytes + nbytes > self.limit:
+                    break
+                self._free.setdefault((nbytes, pin), []).append(buf)
+                self._bytes += nbytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._free.clear()
+            self._bytes = 0
+
+
+_buffer_pool = _HostBufferPool()
+
+
+class _Snapshot:
+    """A copy of a checkpoint with every tensor in host memory.
+
+    Containers are rebuilt, tensors are copied into (pooled) byte buffers.
+    Tensors sharing storage (tied weights, views) share the copy, so the
+    written file is the one ``torch.save`` of the original would give.
+    Device→host copies are only enqueued; :meth:`wait_copies` waits.
+    """
+
+    def __init__(self, checkpoint: dict) -> None:
+        self._memo: Dict[Any, torch.Tensor] = {}
+        self.buffers: List[Tuple[torch.Tensor, bool]] = []
+        self._events = []
+        device_copies: list = []
+        self.value = self._copy(checkpoint, device_copies)
+        # Copies were enqueued on each device's current stream: mark ends.
+        for device in dict.fromkeys(device_copies):
+            with torch.cuda.device(device):
+                event = torch.cuda.Event()
+                event.record()
+            self._events.append(event)
+        self._memo.clear()
+        nbytes = sum(b.numel() for b, _ in self.buffers)
+        _buffer_pool.limit = max(_buffer_pool.limit, nbytes)
+
+    def wait_copies(self) -> None:
+        for event in self._events:
+            event.synchronize()
+
+    def _copy(self, obj: Any, device_copies: list) -> Any:
+        if isinstance(obj, torch.Tensor):
+            return self._copy_tensor(obj, device_copies)
+        cls = type(obj)
+        if cls is dict or cls is OrderedDict:
+            out = cls(
+                (k, self._copy(v, device_copies)) for k, v in obj.items())
+            if hasattr(obj, '_metadata'):
+                out._metadata = obj._metadata
+            return out
+        if cls is list:
+            return [self._copy(v, device_copies) for v in obj]
+        if cls is tuple:
+            return tuple(self._copy(v, device_copies) for v in obj)
+        return obj  # plain immutable value (sets hold no tensors)
+
+    def _copy_tensor(self, t: torch.Tensor, device_copies: list) -> Any:
+        if (t.layout is not torch.strided or t.is_quantized
+                or type(t) not in (torch.Tensor, nn.Parameter)
+                or t.device.type == 'meta'):
+            # Rare kinds: a plain detached copy (no storage sharing).
+            return t.detach().clone() if t.device.type in (
+                'cpu', 'meta') else t.detach().to('cpu')
+        storage = t.untyped_storage()
+        key = (storage.device, storage.data_ptr(), storage.nbytes())
+        host = self._memo.get(key)
+        if host is None:
+            src = torch.empty(0, dtype=torch.uint8, device=t.device)
+            src.set_(storage)
+            on_cuda = t.device.type == 'cuda'
+            host = _buffer_pool.take(src.numel(), pin=on_cuda)
+            host.copy_(src, non_blocking=on_cuda)
+            if on_cuda:
+                device_copies.append(t.device)
+            self.buffers.append((host, on_cuda))
+            if storage.nbytes():
+                self._memo[key] = host
+        new = torch.empty(0, dtype=t.dtype)
+        new.set_(host.untyped_storage(), t.storage_offset(), t.size(),
+                 t.stride())
+        if isinstance(t, nn.Parameter):
+            return nn.Parameter(new, requires_grad=t.requires_grad)
+        if t.requires_grad and t.is_leaf:
+            new.requires_grad_(True)
+        return new
+
+
+def save_checkpoint(checkpoint: dict,
+                    filename: PathLike,
+                    file_client_args: Optional[dict] = None,
+                    backend_args: Optional[dict] = None,
+                    async_save: bool = False
+                    ) -> Optional[AsyncCheckpointSave]:
+    """Save a checkpoint dict to a local path or a storage backend.
+
+    ``checkpoint`` must be pickle-free (see :func:`check_pickle_free`).
+    Local files are written atomically: a crash leaves either the old file
+    or the complete new one. Other paths (``s3://...``, or any path with
+    ``backend_args``) go through :mod:`mmengine.fileio`.
+
+    With ``async_save=True`` the call only copies the tensors to CPU memory
+    (CUDA tensors: enqueues the copies into pinned memory) and returns an
+    :class:`AsyncCheckpointSave`; a background thread writes the file (saves
+    run one at a time, in call order; at most two are pending, a third call
+    waits for the oldest). Call ``.wait()`` on the handle, or
+    :func:`wait_async_saves`, to block until the write ends and re-raise its
+    error. Pending writes also finish before the interpreter exits. The
+    host buffers of a finished save are kept and reused by the next one
+    (``wait_async_saves(free_buffers=True)`` frees them).
+
+    Args:
+        checkpoint (dict): the checkpoint to save.
+        filename (str | PathLike): destination path or URI.
+        file_client_args (dict, optional): deprecated, use
+            ``backend_args``.
+        backend_args (dict, optional): arguments of the storage backend.
+        async_save (bool): write on a background thread. Defaults to False.
+
+    Returns:
+        AsyncCheckpointSave | None: the handle when ``async_save`` is True.
+
+    Raises:
+        TypeError: if ``checkpoint`` is not a dict or holds a value that is
+            not a tensor or plain Python type (the key path is named).
+        ValueError: if both ``file_client_args`` and ``backend_args`` are
+            given.
+    """
+    if not isinstance(checkpoint, dict):
+        raise TypeError('save_checkpoint expects the checkpoint as a dict, '
+                        f'but got {type(checkpoint).__name__}')
+    if not isinstance(filename, (str, os.PathLike)):
+        raise TypeError('save_checkpoint: filename must be a str or PathLike,'
+                        f' but got {type(filename).__name__}')
+    check_pickle_free(checkpoint)
+    backend = _resolve_backend(filename, file_client_args, backend_args)
+    if not async_save:
+        _write(checkpoint, filename, backend)
+        return None
+
+    global _executor
+    with _lock:
+        # Bound the host copies alive at once: wait for the oldest write.
+        # Finished saves leave the list unless they failed (reported by
+        # wait_async_saves), so no error is lost.
+        _pending[:] = [
+            h for h in _pending
+            if not h.done() or h._future.exception() is not None
+        ]
+        running = [h for h in _pending if not h.done()]
+        if len(running) >= _MAX_PENDING:
+            running[0]._future.exception()  # waits; errors stay recorded
+        snapshot = _Snapshot(checkpoint)
+
+        def write() -> None:
+            try:
+                snapshot.wait_copies()
+                _write(snapshot.value, filename, backend)
+            finally:
+                # File complete (or failed): its buffers can be reused.
+                snapshot.value = None
+                _buffer_pool.give_back(snapshot.buffers)
+                snapshot.buffers = []
+
+        if _executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+            _executor = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix='mmengine-checkpoint')
+        handle = AsyncCheckpointSave(
+            _executor.submit(write), os.fspath(filename))
+        _pending.append(handle)
+    return handle
+
+
+def wait_async_saves(timeout: Optional[float] = None,
+                     free_buffers: bool = False) -> None:
+    """Wait for every pending ``save_checkpoint(..., async_save=True)``.
+
+    Args:
+        timeout (float, optional): seconds to wait for each save.
+        free_buffers (bool): also free the host buffers kept to make the
+            next async save faster (about the size of one checkpoint).
+            Defaults to False.
+
+    Raises:
+        Exception: the first error raised by a background write (the other
+            writes are still waited for).
+    """
+    with _lock:
+        pending = list(_pending)
+        _pending.clear()
+    error = None
+    for handle in pending:
+        try:
+            handle.wait(timeout)
+        except BaseException as e:  # keep waiting for the others
+            error = error or e
+    if free_buffers:
+        _buffer_pool.clear()
+    if error is not None:
+        raise error
+
+
+# ---------------------------------------------------------------------------
+# loading
+def _torch_load(f: Any, map_location: Any, allow_pickle: bool,
+                source: str) -> Any:
+    try:
+        return torch.load(
+            f, map_location=map_location, weights_only=not allow_pickle)
+    except pickle.UnpicklingError as e:
+        if allow_pickle:
+            raise
+        reason = str(e).strip().splitlines()[-1] if str(e).strip() else ''
+        raise pickle.UnpicklingError(
+            f'The checkpoint {source} needs pickle to load, so it was '
+            'refused (torch.load(weights_only=True) failed: '
+            f'{reason[:300]}). Checkpoints saved by mmengine never need '
+            'pickle; this one holds arbitrary Python objects and loading it '
+            'can run code from the file. Only if you trust its source, pass '
+            'allow_pickle=True (e.g. load_checkpoint(model, filename, '
+            'allow_pickle=True) or _load_checkpoint(filename, '
+            'allow_pickle=True)).') from e
+    except RuntimeError as e:
+        raise RuntimeError(
+            f'Failed to load the checkpoint {source}: {e} (is the file '
+            'complete and written by torch.save?)') from e
+
+
+class CheckpointLoader:
+    """Loads checkpoints from a path, choosing a loader by its scheme.
+
+    Loaders are registered by prefix with :meth:`register_scheme`; the
+    longest matching prefix wins and a path without a registered prefix is
+    read from the local disk. Each loader is called as
+    ``loader(filename, map_location, allow_pickle=...)``.
+    """
+
+    _schemes: Dict[str, Callable] = OrderedDict()
+
+    @classmethod
+    def _register(cls, prefixes: Union[str, Sequence[str]],
+                  loader: Callable, force: bool = False) -> None:
+        if isinstance(prefixes, str):
+            prefixes = [prefixes]
+        if not callable(loader):
+            raise TypeError(f'checkpoint loader must be callable, but got '
+                            f'{type(loader).__name__}')
+        for prefix in prefixes:
+            if not isinstance(prefix, str):
+                raise TypeError('scheme prefixes must be str, but got '
+                                f'{type(prefix).__name__}')
+            if prefix in cls._schemes and not force:
+                raise KeyError(
+                    f'{prefix!r} is already registered as a checkpoint '
+                    'loader scheme; pass force=True to override it')
+            cls._schemes[prefix] = loader
+        # Longest prefix first, so 'https://' wins over 'http'-like ones.
+        cls._schemes = OrderedDict(
+            sorted(cls._schemes.items(), key=lambda kv: -len(kv[0])))
+
+    @classmethod
+    def register_scheme(cls,
+                        prefixes: Union[str, Sequence[str]],
+                        loader: Optional[Callable] = None,
+                        force: bool = False) -> Callable:
+        """Register ``loader`` for paths starting with ``prefixes``.
+
+        Usable directly or as a decorator::
+
+            @CheckpointLoader.register_scheme(prefixes='my://')
+            def load_from_mine(filename, map_location, allow_pickle=False):
+                ...
+
+        Raises:
+            KeyError: if a prefix is taken and ``force`` is False.
+        """
+        if loader is not None:
+            cls._register(prefixes, loader, force)
+            return loader
+
+        def _register(loader_fn: Callable) -> Callable:
+            cls._register(prefixes, loader_fn, force)
+            return loader_fn
+
+        return _register
+
+    @classmethod
+    def _get_checkpoint_loader(cls, path: str) -> Callable:
+        for prefix, loader in cls._schemes.items():
+            if prefix and path.startswith(prefix):
+                return loader
+        return cls._schemes.get('', load_from_local)
+
+    @classmethod
+    def load_checkpoint(cls,
+                        filename: PathLike,
+                        map_location: Any = None,
+                        logger: Any = 'current',
+                        allow_pickle: bool = False) -> Any:
+        """Load a checkpoint with the loader registered for its scheme.
+
+        Args:
+            filename (str | PathLike): local path or URI.
+            map_location: passed to ``torch.load``.
+            logger: where to log which loader is used (see ``print_log``).
+            allow_pickle (bool): allow files that need arbitrary pickle.
+                Only for files from a trusted source. Defaults to False.
+
+        Returns:
+            The loaded object (usually a dict).
+        """
+        if not isinstance(filename, (str, os.PathLike)):
+            raise TypeError('checkpoint filename must be a str or PathLike, '
+                            f'but got {type(filename).__name__}')
+        filename = os.fspath(filename)
+        loader = cls._get_checkpoint_loader(filename)
+        name = getattr(loader, '__name__', type(loader).__name__)
+        if name.startswith('load_from_'):
+            name = name[len('load_from_'):]
+        print_log(
+            f'Loads checkpoint by {name} backend from path: {filename}',
+            logger=logger if logger is not None else 'current')
+        return loader(filename, map_location, allow_pickle=allow_pickle)
+
+
+@CheckpointLoader.register_scheme(prefixes='')
+def load_from_local(filename: str,
+                    map_location: Any = None,
+                    allow_pickle: bool = False) -> Any:
+    """Load a checkpoint from the local disk (``~`` is expanded)."""
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    return _torch_load(filename, map_location, allow_pickle, repr(filename))
+
+
+@CheckpointLoader.register_scheme(prefixes=('http://', 'https://'))
+def load_from_http(filename: str,
+                   map_location: Any = None,
+                   allow_pickle: bool = False,
+                   model_dir: Optional[str] = None) -> Any:
+    """Download a checkpoint once (cached in ``model_dir``) and load it.
+
+    The cache defaults to ``<torch hub dir>/checkpoints``. In distributed
+    runs rank 0 downloads while the other ranks wait for it.
+    """
+    from urllib.parse import urlparse
+    if model_dir is None:
+        import torch.hub
+        model_dir = osp.join(torch.hub.get_dir(), 'checkpoints')
+    name = osp.basename(urlparse(filename).path) or 'checkpoint.pth'
+    cached = osp.join(model_dir, name)
+    rank, world_size = get_dist_info()
+    error: Optional[BaseException] = None
+    if rank == 0 and not osp.isfile(cached):
+        print_log(f'http loads checkpoint from path: {filename}',
+                  logger='current')
+        try:
+            data = get_file_backend(filename).get(filename)
+            atomic_write(data, cached)
+        except BaseException as e:  # other ranks must still pass barrier
+            error = e
+    if world_size > 1:
+        barrier()
+    if error is not None:
+        raise error
+    if not osp.isfile(cached):
+        raise FileNotFoundError(
+            f'{filename} was not downloaded to {cached} (rank 0 failed to '
+            'download it; see its log)')
+    return _torch_load(cached, map_location, allow_pickle, repr(filename))
+
+
+@CheckpointLoader.register_scheme(prefixes=('s3://', 'petrel://'))
+def load_from_ceph(filename: str,
+                   map_location: Any = None,
+                   allow_pickle: bool = False,
+                   backend_args: Optional[dict] = None) -> Any:
+    """Load a checkpoint through an object-storage backend of fileio."""
+    data = get_file_backend(filename, backend_args=backend_args).get(filename)
+    with io.BytesIO(data) as buffer:
+        return _torch_load(buffer, map_location, allow_pickle,
+                           repr(filename))
+
+
+@CheckpointLoader.register_scheme(prefixes='torchvision://')
+def load_from_torchvision(filename: str,
+                          map_location: Any = None,
+                          allow_pickle: bool = False) -> Any:
+    """Load ``torchvision://<model>`` (e.g. ``torchvision://resnet50``) or
+    ``torchvision://<Weights>.<NAME>`` through torchvision's model zoo.
+
+    Needs the optional ``torchvision`` package and network access.
+    """
+    name = filename[len('torchvision://'):]
+    try:
+        import torchvision.models as tv_models
+    except ImportError as e:
+        raise ImportError(
+            f'{filename}: torchvision:// checkpoints are looked up in '
+            "torchvision's model zoo; install it with `pip install "
+            'torchvision` or pass the checkpoint URL instead') from e
+    try:
+        weights = (tv_models.get_weight(name) if '.' in name else
+                   tv_models.get_model_weights(name).DEFAULT)
+    except (KeyError, ValueError, AttributeError) as e:
+        raise ValueError(f'{filename}: {name!r} is not a torchvision model '
+                         f'or weights name ({e})') from e
+    return load_from_http(weights.url, map_location, allow_pickle)
+
+
+def _mmengine_home() -> str:
+    return osp.expanduser(
+        os.getenv('MMENGINE_HOME',
+                  osp.join(os.getenv('XDG_CACHE_HOME', '~/.cache'),
+                           'mmengine')))
+
+
+@CheckpointLoader.register_scheme(prefixes=('open-mmlab://', 'openmmlab://'))
+def load_from_openmmlab(filename: str,
+                        map_location: Any = None,
+                        allow_pickle: bool = False) -> Any:
+    """Load ``open-mmlab://<name>`` via a name → URL index.
+
+    The index is the JSON file ``$MMENGINE_HOME/open_mmlab.json`` (default
+    ``~/.cache/mmengine/open_mmlab.json``) mapping model names to URLs or
+    paths. It is not bundled: write it yourself or use the URL directly.
+    """
+    prefix = 'open-mmlab://' if filename.startswith(
+        'open-mmlab://') else 'openmmlab://'
+    name = filename[len(prefix):]
+    index_file = osp.join(_mmengine_home(), 'open_mmlab.json')
+    urls: dict = {}
+    if osp.isfile(index_file):
+        import json
+        with open(index_file, encoding='utf-8') as f:
+            urls = json.load(f)
+    if name not in urls:
+        raise ValueError(
+            f'{filename}: unknown model name {name!r}. open-mmlab:// names '
+            'are resolved through a JSON index of name -> URL at '
+            f'{index_file} ({"present" if urls else "missing"}), which is '
+            'not bundled with mmengine; add the entry there or pass the '
+            "checkpoint's http(s) URL or local path instead.")
+    target = urls[name]
+    if target.startswith(('http://', 'https://')):
+        return load_from_http(target, map_location, allow_pickle)
+    return load_from_local(
+        osp.join(_mmengine_home(), target), map_location, allow_pickle)
+
+
+def _load_checkpoint(filename: PathLike,
+                     map_location: Any = None,
+                     logger: Any = None,
+                     allow_pickle: bool = False) -> Any:
+    """Load a checkpoint from any supported path (see
+    :class:`CheckpointLoader`) without putting it into a model."""
+    return CheckpointLoader.load_checkpoint(filename, map_location, logger,
+                                            allow_pickle)
+
+
+def _load_checkpoint_to_model(model: nn.Module,
+                              checkpoint: Any,
+                              strict: bool = False,
+                              logger: Any = None,
+                              revise_keys: Sequence[Tuple[str, str]] = (
+                                  (r'^module\.', ''), )) -> Any:
+    """Load the weights of a loaded checkpoint into ``model``.
+
+    The weights are ``checkpoint['state_dict']`` when present, else the
+    checkpoint itself. Each ``(pattern, replacement)`` of ``revise_keys`` is
+    applied to every key with :func:`re.sub` (by default a DDP ``module.``
+    prefix is removed).
+
+    Returns:
+        The checkpoint.
+    """
+    if not isinstance(checkpoint, dict):
+        raise TypeError('a checkpoint must be a dict (a state dict or a dict '
+                        f"with 'state_dict'), but got "
+                        f'{type(checkpoint).__name__}')
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    if not isinstance(state_dict, dict):
+        raise TypeError("checkpoint['state_dict'] must be a dict, but got "
+                        f'{type(state_dict).__name__}')
+    metadata = getattr(state_dict, '_metadata', OrderedDict())
+    for pattern, replacement in revise_keys:
+        regex = re.compile(pattern)
+        state_dict = OrderedDict(
+            (regex.sub(replacement, k), v) for k, v in state_dict.items())
+    state_dict._metadata = metadata  # type: ignore[attr-defined]
+    load_state_dict(model, state_dict, strict, logger)
+    return checkpoint
+
+
+def load_checkpoint(model: Union[nn.Module, PathLike],
+                    filename: Optional[PathLike] = None,
+                    map_location: Any = None,
+                    strict: bool = False,
+                    logger: Any = None,
+                    revise_keys: Sequence[Tuple[str, str]] = (
+                        (r'^module\.', ''), ),
+                    allow_pickle: bool = False) -> Any:
+    """Load a checkpoint into a model, or just load it.
+
+    Two forms (see the spec's decision on ``load_checkpoint``):
+
+    * ``load_checkpoint(model, filename, ...)`` loads the weights into
+      ``model`` and returns the checkpoint;
+    * ``load_checkpoint(filename)`` returns the loaded checkpoint.
+
+    Args:
+        model (nn.Module | str | PathLike): the model, or the filename in
+            the one-argument form.
+        filename (str | PathLike, optional): local path or URI.
+        map_location: passed to ``torch.load``.
+        strict (bool): raise if keys or shapes differ. Defaults to False
+            (differences are logged as a warning).
+        logger: logger for messages (see ``print_log``); None → current.
+        revise_keys (sequence of (str, str)): regex substitutions applied
+            to the weight names.
+        allow_pickle (bool): allow files that need arbitrary pickle (only
+            from a trusted source). Defaults to False.
+
+    Returns:
+        The loaded checkpoint.
+    """
+    if filename is None:
+        if isinstance(model, (str, os.PathLike)):
+            return _load_checkpoint(model, map_location, logger, allow_pickle)
+        raise TypeError('load_checkpoint(model, filename): filename is '
+                        'missing (or call load_checkpoint(filename) to only '
+                        'load the file)')
+    if not isinstance(model, nn.Module):
+        raise TypeError('load_checkpoint: model must be an nn.Module, but '
+                        f'got {type(model).__name__}')
+    checkpoint = _load_checkpoint(filename, map_location, logger,
+                                  allow_pickle)
+    return _load_checkpoint_to_model(model, checkpoint, strict, logger,
+                                     revise_keys)
+
+
+def _is_model_wrapper(module: nn.Module) -> bool:
+    from mmengine.model import is_model_wrapper
+    return is_model_wrapper(module)
+
+
+def load_state_dict(module: nn.Module,
+                    state_dict: dict,
+                    strict: bool = False,
+                    logger: Any = None) -> None:
+    """Load ``state_dict`` into ``module``, reporting what does not fit.
+
+    Unlike ``nn.Module.load_state_dict`` a shape mismatch does not stop the
+    load (the other weights are loaded) unless ``strict`` is True. Model
+    wrappers (DDP, ...) are unwrapped at every level. Missing
+    ``num_batches_tracked`` buffers are not reported.
+
+    Raises:
+        RuntimeError: if ``strict`` and keys are missing, unexpected or have
+            the wrong shape (all of them are listed).
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError('load_state_dict: module must be an nn.Module, but '
+                        f'got {type(module).__name__}')
+    if not isinstance(state_dict, dict):
+        raise TypeError('load_state_dict: state_dict must be a dict, but got'
+                        f' {type(state_dict).__name__}')
+    missing: List[str] = []
+    unexpected: List[str] = []
+    errors: List[str] = []
+    metadata = getattr(state_dict, '_metadata', None)
+
+    def load(mod: nn.Module, local_state: dict, prefix: str = '') -> None:
+        if _is_model_wrapper(mod):
+            mod = mod.module
+        local_metadata = {} if metadata is None else metadata.get(
+            prefix[:-1], {})
+        mod._load_from_state_dict(local_state, prefix, local_metadata, True,
+                                  missing, unexpected, errors)
+        for name, child in mod._modules.items():
+            if child is not None:
+                child_prefix = f'{prefix}{name}.'
+                load(child, {
+                    k: v
+                    for k, v in local_state.items()
+                    if k.startswith(child_prefix)
+                }, child_prefix)
+        if mod._load_state_dict_post_hooks:
+            from torch.nn.modules.module import _IncompatibleKeys
+            incompatible = _IncompatibleKeys(missing, unexpected)
+            for hook in mod._load_state_dict_post_hooks.values():
+                hook(mod, incompatible)
+
+    load(module, dict(state_dict))
+    missing = [k for k in missing if 'num_batches_tracked' not in k]
+    messages = []
+    if unexpected:
+        messages.append('unexpected key in source state_dict: '
+                        f'{", ".join(unexpected)}\n')
+    if missing:
+        messages.append('missing keys in source state_dict: '
+                        f'{", ".join(missing)}\n')
+    messages.extend(errors)
+    if not messages:
+        return
+    message = '\n'.join(
+        ['The model and loaded state dict do not match exactly\n'] +
+        messages)
+    if strict:
+        raise RuntimeError(message)
+    if get_dist_info()[0] == 0:
+        print_log(
+            message,
+            logger=logger if logger is not None else 'current',
+            level=logging.WARNING)
+
+
+def get_state_dict(module: nn.Module,
+                   destination: Optional[dict] = None,
+                   prefix: str = '',
+                   keep_vars: bool = False) -> dict:
+    """``module.state_dict()`` with model wrappers (DDP, ...) removed at
+    every level, so keys carry no ``module.`` parts added by wrapping."""
+    if _is_model_wrapper(module):
+        module = module.module
+    if not any(_is_model_wrapper(m) for m in module.modules()):
+        # No nested wrapper: torch's own implementation (with its hooks).
+        return module.state_dict(
+            destination=destination, prefix=prefix, keep_vars=keep_vars)
+    if destination is None:
+        destination = OrderedDict()
+        destination._metadata = OrderedDict()  # type: ignore[attr-defined]
+    local_metadata = dict(version=module._version)
+    if hasattr(destination, '_metadata'):
+        destination._metadata[prefix[:-1]] = local_metadata
+    module._save_to_state_dict(destination, prefix, keep_vars)
+    for name, child in module._modules.items():
+        if child is not None:
+            get_state_dict(child, destination, f'{prefix}{name}.', keep_vars)
+    for hook in module._state_dict_hooks.values():
+        result = hook(module, destination, prefix, local_metadata)
+        if result is not None:
+            destination = result
+    return destination
+
+
+def weights_to_cpu(state_dict: dict) -> dict:
+    """A copy of ``state_dict`` with every tensor (at any depth) moved to
+    CPU; ``_metadata`` is kept."""
+
+    def to_cpu(value: Any) -> Any:
+        if isinstance(value, torch.Tensor):
+            return value.cpu()
+        if isinstance(value, dict):
+            out = type(value)() if type(value) in (dict, OrderedDict) \
+                else OrderedDict()
+            for k, v in value.items():
+                out[k] = to_cpu(v)
+            if hasattr(value, '_metadata'):
+                out._metadata = value._metadata  # type: ignore
+            return out
+        if isinstance(value, list):
+            return [to_cpu(v) for v in value]
+        if isinstance(value, tuple) and type(value) is tuple:
+            return tuple(to_cpu(v) for v in value)
+        return value
+
+    result = to_cpu(state_dict)
+    if not hasattr(result, '_metadata'):
+        result._metadata = getattr(state_dict, '_metadata', OrderedDict())
+    return result
+
+
+_CKPT_NUMBER = re.compile(r'(?:epoch|iter)_(\d+)\.pth$')
+
+
+def find_latest_checkpoint(path: PathLike) -> Optional[str]:
+    """Find the latest checkpoint in the local folder ``path``.
+
+    Reads the ``last_checkpoint`` marker written by ``CheckpointHook``. If
+    it is missing, or names a file that no longer exists, falls back to the
+    ``epoch_<n>.pth``/``iter_<n>.pth`` with the largest ``n`` (then to the
+    newest ``*.pth``).
+
+    Returns:
+        str | None: the checkpoint path, or None if there is none.
+    """
+    path = os.fspath(path)
+    marker = osp.join(path, 'last_checkpoint')
+    if osp.isfile(marker):
+        with open(marker, encoding='utf-8') as f:
+            last_saved = f.read().strip()
+        if last_saved:
+            if osp.isfile(last_saved) or '://' in last_saved:
+                return last_saved
+            beside = osp.join(path, osp.basename(last_saved))
+            if osp.isfile(beside):  # work dir moved since it was written
+                return beside
+            print_log(
+                f'{marker} names {last_saved}, which does not exist; using '
+                'the newest checkpoint in the folder instead',
+                logger='current', level=logging.WARNING)
+    candidates = []
+    if osp.isdir(path):
+        for name in os.listdir(path):
+            full = osp.join(path, name)
+            if name.endswith('.pth') and osp.isfile(full):
+                match = _CKPT_NUMBER.search(name)
+                number = int(match.group(1)) if match else -1
+                candidates.append((number, osp.getmtime(full), full))
+    if not candidates:
+        print_log('Did not find last_checkpoint to be resumed.',
+                  logger='current')
+        return None
+    return max(candidates)[2]
