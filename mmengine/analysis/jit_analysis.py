@@ -94,6 +94,21 @@ def _get_all_ancestors(module_name: str) -> Set[str]:
     return {'.'.join(parts[:k]) for k in range(len(parts) + 1)}
 
 
+def _describe_inputs(inputs: Tuple[Any, ...]) -> str:
+    """``(Tensor(1, 3, 224, 224), dict)``: the shapes of tensor inputs and
+    the type names of the others, for error messages."""
+
+    def describe(value: Any) -> str:
+        if isinstance(value, torch.Tensor):
+            return f'Tensor{tuple(value.shape)}'
+        if isinstance(value, (list, tuple)):
+            inner = ', '.join(describe(v) for v in value)
+            return f'{type(value).__name__}[{inner}]'
+        return type(value).__name__
+
+    return '(' + ', '.join(describe(v) for v in inputs) + ')'
+
+
 class JitModelAnalysis:
     """Count per-operator and per-module statistics of a traced model.
 
@@ -404,6 +419,14 @@ class JitModelAnalysis:
                 elif self._warn_trace == 'no_tracer_warning':
                     warnings.filterwarnings('ignore', category=TracerWarning)
                 graph, _ = _get_trace_graph(model, self._inputs)
+        except Exception as e:
+            # Keep the original type and traceback; say what was traced.
+            e.add_note(
+                f'(while tracing {type(self._model).__name__} for complexity '
+                f'analysis, called as model(*inputs) with inputs '
+                f'{_describe_inputs(self._inputs)}, in '
+                f'{"training" if model.training else "eval"} mode)')
+            raise
         finally:
             for handle in hooks:
                 handle.remove()

@@ -90,7 +90,8 @@ class BaseInferencer(metaclass=InferencerMeta):
             the first available accelerator, else CPU.
         scope (str, optional): registry scope (library) the model, pipeline
             and visualizer are built in. Defaults to the package of a
-            ``'pkg::path'`` model, else the current default scope.
+            ``'pkg::path'`` model, else the current default scope, else the
+            config's ``default_scope``.
         show_progress (bool): show a progress bar while inferring.
             Defaults to True.
         weight (str, optional): alias of ``weights`` (the spelling of the
@@ -129,12 +130,15 @@ class BaseInferencer(metaclass=InferencerMeta):
         self.show_progress = show_progress
 
         cfg, weights = self._load_config(model, weights)
+        if self.scope is None and cfg and cfg.get('default_scope'):
+            # Nothing chose a scope: use the one the config was written for.
+            self.scope = cfg.get('default_scope')
         if device is None:
             from mmengine.device import get_device
             device = get_device()
         # Everything built from the config resolves its types in the
         # library's scope; the caller's default scope is restored after.
-        with DefaultScope.overwrite_default_scope(scope):
+        with DefaultScope.overwrite_default_scope(self.scope):
             self.model = self._init_model(cfg, weights, device)
             self.pipeline = self._init_pipeline(cfg)
             self.collate_fn = self._init_collate(cfg)

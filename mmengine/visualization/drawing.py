@@ -1,11 +1,9 @@
-"""Drawing on an image with matplotlib's off-screen Agg canvas.
+"""Drawing primitives of the Visualizer.
 
-``DrawingMixin`` gives the :class:`~mmengine.visualization.Visualizer` its
-canvas (``set_image`` / ``get_image`` / ``show``) and drawing primitives
-(boxes, points, texts, lines, circles, polygons, binary masks, feature
-maps). matplotlib is imported on the first drawing call, never at import
-time; without it the call raises an ``ImportError`` naming
-``pip install 'mmengine[vis]'``.
+``DrawingMixin`` adds to the canvas (:mod:`mmengine.visualization.canvas`)
+boxes, points, texts, lines, circles, polygons and binary masks, drawn with
+matplotlib artists, and feature-map rendering (pure NumPy/torch, see
+:mod:`mmengine.visualization.featmap`).
 """
 import warnings
 from typing import Any, List, Optional, Tuple, Union
@@ -13,27 +11,15 @@ from typing import Any, List, Optional, Tuple, Union
 import numpy as np
 import torch
 
+from .canvas import CanvasMixin
 from .featmap import draw_featmap as _draw_featmap
 from .utils import (check_length, check_type, check_type_and_length,
-                    color_val_matplotlib, img_from_canvas, import_matplotlib,
-                    tensor2ndarray, value2list, wait_continue)
+                    color_val_matplotlib, tensor2ndarray, value2list)
 
 __all__ = ['DrawingMixin']
 
 _ArrayLike = Union[np.ndarray, torch.Tensor]
 _Color = Union[str, tuple, List[str], List[tuple]]
-
-
-def _non_interactive_backends(matplotlib: Any) -> set:
-    """Names of matplotlib backends that cannot open a window."""
-    names = {'agg', 'cairo', 'pdf', 'pgf', 'ps', 'svg', 'template'}
-    try:  # matplotlib >= 3.9
-        from matplotlib.backends import BackendFilter, backend_registry
-        names.update(
-            backend_registry.list_builtin(BackendFilter.NON_INTERACTIVE))
-    except ImportError:
-        names.update(getattr(matplotlib.rcsetup, 'non_interactive_bk', []))
-    return {name.lower() for name in names}
 
 
 def _to_rgb01(color: Union[str, tuple]) -> tuple:
@@ -60,167 +46,14 @@ def _check_colors(name: str, colors: _Color) -> Union[str, tuple, list]:
     return converted
 
 
-class DrawingMixin:
-    """Canvas and drawing primitives of the ``Visualizer``.
+class DrawingMixin(CanvasMixin):
+    """Drawing primitives of the ``Visualizer``.
 
     Drawing calls accumulate on the canvas set by :meth:`set_image`, each
     on top of the previous ones; :meth:`get_image` returns the result. All
-    primitives except text accept ``np.ndarray`` and ``torch.Tensor``.
+    primitives except text accept ``np.ndarray`` and ``torch.Tensor``, and
+    return the visualizer so calls can be chained.
     """
-
-    def _init_drawing(self, fig_save_cfg: dict, fig_show_cfg: dict) -> None:
-        """Set the (not yet created) canvas state."""
-        self.fig_save_cfg = dict(fig_save_cfg)
-        self.fig_show_cfg = dict(fig_show_cfg)
-        self.fig_save: Any = None
-        self.fig_save_canvas: Any = None
-        self.ax_save: Any = None
-        self.fig_show: Any = None
-        self._image: Optional[np.ndarray] = None
-        self.width = self.height = 0
-        self.dpi = 100
-        self._default_font_size = 10.0
-        self._zorder = 0
-
-    def _close_figures(self) -> None:
-        if self.fig_show is not None:
-            import matplotlib.pyplot as plt
-            plt.close(self.fig_show)
-            self.fig_show = None
-
-    # ------------------------------------------------------------------
-    # canvas
-    def _init_canvas(self) -> None:
-        import_matplotlib()
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
-        # A Figure with its own Agg canvas (not pyplot): renders off-screen
-        # and leaves pyplot's global state alone.
-        fig = Figure(**self.fig_save_cfg)
-        self.fig_save_canvas = FigureCanvasAgg(fig)
-        self.ax_save = fig.add_axes((0, 0, 1, 1))
-        self.ax_save.axis(False)
-        self.fig_save = fig
-        self.dpi = fig.get_dpi()
-
-    def set_image(self, image: _ArrayLike) -> None:
-        """Start a new canvas showing ``image``.
-
-        Args:
-            image (np.ndarray | torch.Tensor): RGB ``(H, W, 3)`` or gray
-                ``(H, W)`` image; values are cast to ``uint8``.
-        """
-        image = tensor2ndarray(image)
-        check_type('image', image, np.ndarray)
-        if image.ndim == 2:
-            image = np.stack([image] * 3, axis=-1)
-        if image.ndim != 3 or image.shape[2] not in (3, 4):
-            raise ValueError('image must have shape (H, W, 3) or (H, W), '
-                             f'but got {image.shape}')
-        image = image[..., :3].astype(np.uint8)
-        if self.fig_save is None:
-            self._init_canvas()
-        self._image = image
-        self.height, self.width = image.shape[:2]
-        self._default_font_size = max(
-            np.sqrt(self.height * self.width) // 90, 10)
-        # +1e-2 so that the integer pixel size is exactly (W, H).
-        self.fig_save.set_size_inches((self.width + 1e-2) / self.dpi,
-                                      (self.height + 1e-2) / self.dpi)
-        ax = self.ax_save
-        ax.cla()
-        ax.axis(False)
-        ax.imshow(
-            image,
-            extent=(0, self.width, self.height, 0),
-            interpolation='none',
-            zorder=0)
-        self._zorder = 0
-        self._fix_limits()
-
-    def _next_zorder(self) -> int:
-        # Each drawing call goes on top of the previous ones, whatever the
-        # artist type (matplotlib would put images below lines otherwise).
-        self._zorder += 1
-        return self._zorder
-
-    def _fix_limits(self) -> None:
-        # Drawn shapes must not rescale the view.
-        self.ax_save.set_xlim(0, self.width)
-        self.ax_save.set_ylim(self.height, 0)
-        self.ax_save.set_autoscale_on(False)
-
-    def _require_image(self) -> None:
-        if self._image is None:
-            raise RuntimeError('no image to draw on: call '
-                               'Visualizer.set_image(image) first (or pass '
-                               'image= to the constructor)')
-
-    def get_image(self) -> np.ndarray:
-        """The canvas with everything drawn so far, as RGB ``uint8``
-        ``(H, W, 3)``."""
-        self._require_image()
-        img = img_from_canvas(self.fig_save_canvas)
-        # Guard against an off-by-one pixel size from float rounding.
-        if img.shape[:2] != (self.height, self.width):
-            out = np.zeros((self.height, self.width, 3), dtype=np.uint8)
-            h = min(self.height, img.shape[0])
-            w = min(self.width, img.shape[1])
-            out[:h, :w] = img[:h, :w]
-            img = out
-        return img
-
-    def show(self,
-             drawn_img: Optional[np.ndarray] = None,
-             win_name: str = 'image',
-             wait_time: float = 0.,
-             continue_key: str = ' ',
-             backend: str = 'matplotlib') -> None:
-        """Show the canvas (or ``drawn_img``) in a window.
-
-        With a non-interactive matplotlib backend (no display, ``Agg``) it
-        warns and returns instead of blocking or failing.
-
-        Args:
-            drawn_img (np.ndarray, optional): Image to show; defaults to
-                :meth:`get_image`.
-            win_name (str): Window title. Defaults to ``'image'``.
-            wait_time (float): Seconds to wait; 0 waits for
-                ``continue_key`` or for the window to close.
-            continue_key (str): Key that continues. Defaults to space.
-            backend (str): Only ``'matplotlib'`` is supported.
-        """
-        if backend != 'matplotlib':
-            raise ValueError(f"show() supports backend='matplotlib' only, "
-                             f'got {backend!r} (cv2 is not used)')
-        matplotlib = import_matplotlib()
-        img = self.get_image() if drawn_img is None else drawn_img
-        current = str(matplotlib.get_backend()).lower()
-        if current in _non_interactive_backends(matplotlib):
-            warnings.warn(
-                f'Visualizer.show: matplotlib backend {current!r} cannot '
-                'open a window (no display); the image is not shown. Use '
-                'get_image() or add_image() to keep it.')
-            return
-        import matplotlib.pyplot as plt
-        if self.fig_show is None or not plt.fignum_exists(
-                self.fig_show.number):
-            self.fig_show = plt.figure(**self.fig_show_cfg)
-        fig = self.fig_show
-        fig.clear()
-        if fig.canvas.manager is not None:
-            fig.canvas.manager.set_window_title(win_name)
-        ax = fig.add_axes((0, 0, 1, 1))
-        ax.axis(False)
-        ax.imshow(img)
-        if 'inline' in current:
-            # Notebook inline backend: the figure is displayed, but there is
-            # no window to wait on.
-            plt.show()
-            return
-        plt.show(block=False)
-        wait_continue(fig, timeout=wait_time, continue_key=continue_key)
 
     # ------------------------------------------------------------------
     # drawing helpers

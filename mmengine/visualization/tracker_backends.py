@@ -5,7 +5,6 @@ Each client is imported when the backend first writes (never at import or
 construction), and a missing client gives an ``ImportError`` that names the
 package to install.
 """
-import importlib
 import os
 import os.path as osp
 from typing import Any, Optional, Sequence, Union
@@ -13,77 +12,15 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from mmengine.registry import VISBACKENDS
-from .base_backend import BaseVisBackend, force_init_env, to_json_value
+from .backend_utils import (artifact_files, config_to_dict, config_to_text,
+                            flatten_dict, import_client, plain_scalars,
+                            to_param_like)
+from .base_backend import BaseVisBackend, force_init_env
 
 __all__ = [
     'WandbVisBackend', 'MLflowVisBackend', 'ClearMLVisBackend',
     'NeptuneVisBackend', 'DVCLiveVisBackend', 'AimVisBackend'
 ]
-
-
-def _import_client(module: str, backend: str, pip_name: str) -> Any:
-    """Import a tracker client module, or say how to install it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as e:
-        raise ImportError(
-            f'{backend} needs the {pip_name!r} package, which is not '
-            f'installed. Install it with: pip install {pip_name}') from e
-
-
-def _config_dict(config: Any) -> dict:
-    """A ``Config`` / dict as plain nested dicts."""
-    if hasattr(config, 'to_dict'):
-        return config.to_dict()
-    if isinstance(config, dict):
-        return dict(config)
-    raise TypeError('add_config expects a mmengine Config or a dict, but '
-                    f'got {type(config).__name__}')
-
-
-def _config_text(config: Any) -> str:
-    if hasattr(config, 'pretty_text'):
-        return config.pretty_text
-    from mmengine.config import Config
-    return Config(_config_dict(config)).pretty_text
-
-
-def _plain_scalars(scalar_dict: dict) -> dict:
-    """Tensors / NumPy values -> Python values (clients want plain data)."""
-    if not isinstance(scalar_dict, dict):
-        raise TypeError(
-            f'add_scalars expects a dict, got {type(scalar_dict).__name__}')
-    return {
-        key: to_json_value(str(key), value)
-        for key, value in scalar_dict.items()
-    }
-
-
-def _flatten_dict(d: dict, parent_key: str = '', sep: str = '.') -> dict:
-    items: dict = {}
-    for key, value in d.items():
-        new_key = f'{parent_key}{sep}{key}' if parent_key else str(key)
-        if isinstance(value, dict):
-            items.update(_flatten_dict(value, new_key, sep))
-        else:
-            items[new_key] = value
-    return items
-
-
-def _artifact_files(cfg: Any, suffixes: Sequence[str]):
-    """Files under the config's ``work_dir`` whose name ends with one of
-    ``suffixes`` (what trackers upload as artifacts at the end)."""
-    work_dir = None
-    if cfg is not None:
-        work_dir = cfg.get('work_dir') if hasattr(cfg, 'get') else None
-    if not work_dir or not osp.isdir(work_dir):
-        return []
-    found = []
-    for root, _, files in os.walk(work_dir):
-        for name in files:
-            if name.endswith(tuple(suffixes)):
-                found.append(osp.join(root, name))
-    return sorted(found)
 
 
 @VISBACKENDS.register_module()
@@ -127,7 +64,7 @@ class WandbVisBackend(BaseVisBackend):
 
     def _init_env(self) -> None:
         """Create ``save_dir`` and start the wandb run."""
-        wandb = _import_client('wandb', 'WandbVisBackend', 'wandb')
+        wandb = import_client('wandb', 'WandbVisBackend', 'wandb')
         if self._save_dir is not None:
             os.makedirs(self._save_dir, exist_ok=True)
         init_kwargs = dict(self._init_kwargs or {})
@@ -155,7 +92,7 @@ class WandbVisBackend(BaseVisBackend):
         Args:
             config (Config | dict): The config.
         """
-        self._wandb.config.update(_config_dict(config))
+        self._wandb.config.update(config_to_dict(config))
         self._wandb.run.log_code(name=self._log_code_name)
 
     @force_init_env
@@ -174,7 +111,7 @@ class WandbVisBackend(BaseVisBackend):
     def add_scalar(self, name: str, value: Any, step: int = 0,
                    **kwargs) -> None:
         """Log one scalar."""
-        self._wandb.log(_plain_scalars({name: value}), commit=self._commit)
+        self._wandb.log(plain_scalars({name: value}), commit=self._commit)
 
     @force_init_env
     def add_scalars(self,
@@ -183,7 +120,7 @@ class WandbVisBackend(BaseVisBackend):
                     file_path: Optional[str] = None,
                     **kwargs) -> None:
         """Log several scalars in one ``wandb.log`` call."""
-        self._wandb.log(_plain_scalars(scalar_dict), commit=self._commit)
+        self._wandb.log(plain_scalars(scalar_dict), commit=self._commit)
 
     def close(self) -> None:
         """Finish the wandb run."""
@@ -238,7 +175,7 @@ class MLflowVisBackend(BaseVisBackend):
 
     def _init_env(self) -> None:
         """Set the tracking URI and experiment and start the run."""
-        mlflow = _import_client('mlflow', 'MLflowVisBackend', 'mlflow')
+        mlflow = import_client('mlflow', 'MLflowVisBackend', 'mlflow')
         if self._save_dir is not None:
             os.makedirs(self._save_dir, exist_ok=True)
         if self._tracking_uri is not None:
@@ -270,14 +207,14 @@ class MLflowVisBackend(BaseVisBackend):
         """Log the (flattened) config as params and its text as
         ``config.py``."""
         self.cfg = config
-        flat = _flatten_dict(_config_dict(config))
+        flat = flatten_dict(config_to_dict(config))
         if self._tracked_config_keys is not None:
             flat = {
                 k: v
                 for k, v in flat.items() if k in self._tracked_config_keys
             }
         self._mlflow.log_params(flat)
-        self._mlflow.log_text(_config_text(config), 'config.py')
+        self._mlflow.log_text(config_to_text(config), 'config.py')
 
     @force_init_env
     def add_image(self, name: str, image: np.ndarray, step: int = 0,
@@ -289,7 +226,7 @@ class MLflowVisBackend(BaseVisBackend):
     def add_scalar(self, name: str, value: Any, step: int = 0,
                    **kwargs) -> None:
         """Log one metric."""
-        self._mlflow.log_metric(name, _plain_scalars({name: value})[name],
+        self._mlflow.log_metric(name, plain_scalars({name: value})[name],
                                 step=step)
 
     @force_init_env
@@ -299,13 +236,13 @@ class MLflowVisBackend(BaseVisBackend):
                     file_path: Optional[str] = None,
                     **kwargs) -> None:
         """Log several metrics."""
-        self._mlflow.log_metrics(_plain_scalars(scalar_dict), step=step)
+        self._mlflow.log_metrics(plain_scalars(scalar_dict), step=step)
 
     def close(self) -> None:
         """Upload the work dir's artifacts and end the run."""
         if not hasattr(self, '_mlflow'):
             return
-        for path in _artifact_files(self.cfg, self._artifact_suffix):
+        for path in artifact_files(self.cfg, self._artifact_suffix):
             self._mlflow.log_artifact(path)
         self._mlflow.end_run()
 
@@ -334,7 +271,7 @@ class ClearMLVisBackend(BaseVisBackend):
 
     def _init_env(self) -> None:
         """Start the ClearML task."""
-        clearml = _import_client('clearml', 'ClearMLVisBackend', 'clearml')
+        clearml = import_client('clearml', 'ClearMLVisBackend', 'clearml')
         self._task = clearml.Task.init(**(self._init_kwargs or {}))
         self._logger = self._task.get_logger()
         self._clearml = clearml
@@ -349,7 +286,7 @@ class ClearMLVisBackend(BaseVisBackend):
     def add_config(self, config: Any, **kwargs) -> None:
         """Connect the config to the task."""
         self.cfg = config
-        self._task.connect_configuration(_config_dict(config))
+        self._task.connect_configuration(config_to_dict(config))
 
     @force_init_env
     def add_image(self, name: str, image: np.ndarray, step: int = 0,
@@ -365,7 +302,7 @@ class ClearMLVisBackend(BaseVisBackend):
         self._logger.report_scalar(
             title=name,
             series=name,
-            value=_plain_scalars({name: value})[name],
+            value=plain_scalars({name: value})[name],
             iteration=step)
 
     @force_init_env
@@ -377,7 +314,7 @@ class ClearMLVisBackend(BaseVisBackend):
         """Report each scalar at ``step``."""
         assert 'step' not in scalar_dict, (
             "'step' must be passed through the step argument")
-        for key, value in _plain_scalars(scalar_dict).items():
+        for key, value in plain_scalars(scalar_dict).items():
             self._logger.report_scalar(
                 title=key, series=key, value=value, iteration=step)
 
@@ -385,7 +322,7 @@ class ClearMLVisBackend(BaseVisBackend):
         """Upload artifacts and close the task."""
         if not hasattr(self, '_task'):
             return
-        for path in _artifact_files(self.cfg, self._artifact_suffix):
+        for path in artifact_files(self.cfg, self._artifact_suffix):
             self._task.upload_artifact(osp.basename(path), path)
         self._task.close()
 
@@ -408,8 +345,8 @@ class NeptuneVisBackend(BaseVisBackend):
 
     def _init_env(self) -> None:
         """Start the Neptune run."""
-        neptune = _import_client('neptune', 'NeptuneVisBackend', 'neptune')
-        types = _import_client('neptune.types', 'NeptuneVisBackend',
+        neptune = import_client('neptune', 'NeptuneVisBackend', 'neptune')
+        types = import_client('neptune.types', 'NeptuneVisBackend',
                                'neptune')
         self._file_type = types.File
         self._neptune = neptune.init_run(**(self._init_kwargs or {}))
@@ -423,7 +360,7 @@ class NeptuneVisBackend(BaseVisBackend):
     @force_init_env
     def add_config(self, config: Any, **kwargs) -> None:
         """Store the config text under ``config``."""
-        self._neptune['config'] = _config_text(config)
+        self._neptune['config'] = config_to_text(config)
 
     @force_init_env
     def add_image(self, name: str, image: np.ndarray, step: int = 0,
@@ -438,7 +375,7 @@ class NeptuneVisBackend(BaseVisBackend):
                    **kwargs) -> None:
         """Append one value to the series ``name``."""
         self._neptune[name].append(
-            _plain_scalars({name: value})[name], step=step)
+            plain_scalars({name: value})[name], step=step)
 
     @force_init_env
     def add_scalars(self,
@@ -447,7 +384,7 @@ class NeptuneVisBackend(BaseVisBackend):
                     file_path: Optional[str] = None,
                     **kwargs) -> None:
         """Append each value to its series."""
-        for key, value in _plain_scalars(scalar_dict).items():
+        for key, value in plain_scalars(scalar_dict).items():
             self._neptune[key].append(value, step=step)
 
     def close(self) -> None:
@@ -480,7 +417,7 @@ class DVCLiveVisBackend(BaseVisBackend):
 
     def _init_env(self) -> None:
         """Create ``save_dir`` and the ``Live`` object."""
-        dvclive = _import_client('dvclive', 'DVCLiveVisBackend', 'dvclive')
+        dvclive = import_client('dvclive', 'DVCLiveVisBackend', 'dvclive')
         if self._save_dir is not None:
             os.makedirs(self._save_dir, exist_ok=True)
         init_kwargs = dict(self._init_kwargs or {})
@@ -498,7 +435,7 @@ class DVCLiveVisBackend(BaseVisBackend):
     def add_config(self, config: Any, **kwargs) -> None:
         """Log the config as params (non-plain values as strings)."""
         self.cfg = config
-        self._dvclive.log_params(_to_param_like(_config_dict(config)))
+        self._dvclive.log_params(to_param_like(config_to_dict(config)))
 
     @force_init_env
     def add_image(self, name: str, image: np.ndarray, step: int = 0,
@@ -514,7 +451,7 @@ class DVCLiveVisBackend(BaseVisBackend):
                    **kwargs) -> None:
         """Log one metric at ``step``."""
         self._dvclive.step = step
-        self._dvclive.log_metric(name, _plain_scalars({name: value})[name])
+        self._dvclive.log_metric(name, plain_scalars({name: value})[name])
 
     @force_init_env
     def add_scalars(self,
@@ -524,28 +461,16 @@ class DVCLiveVisBackend(BaseVisBackend):
                     **kwargs) -> None:
         """Log each metric at ``step``."""
         self._dvclive.step = step
-        for key, value in _plain_scalars(scalar_dict).items():
+        for key, value in plain_scalars(scalar_dict).items():
             self._dvclive.log_metric(key, value)
 
     def close(self) -> None:
         """Log artifacts and end the DVCLive session."""
         if not hasattr(self, '_dvclive'):
             return
-        for path in _artifact_files(self.cfg, self._artifact_suffix):
+        for path in artifact_files(self.cfg, self._artifact_suffix):
             self._dvclive.log_artifact(path)
         self._dvclive.end()
-
-
-def _to_param_like(value: Any) -> Any:
-    """Keep what DVC params accept (numbers, str, bool, None, lists and
-    dicts of them); everything else as ``str``."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_to_param_like(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _to_param_like(v) for k, v in value.items()}
-    return str(value)
 
 
 @VISBACKENDS.register_module()
@@ -566,7 +491,7 @@ class AimVisBackend(BaseVisBackend):
 
     def _init_env(self) -> None:
         """Start the Aim run."""
-        aim = _import_client('aim', 'AimVisBackend', 'aim')
+        aim = import_client('aim', 'AimVisBackend', 'aim')
         self._aim = aim
         self._aim_run = aim.Run(**(self._init_kwargs or {}))
 
@@ -579,7 +504,7 @@ class AimVisBackend(BaseVisBackend):
     @force_init_env
     def add_config(self, config: Any, **kwargs) -> None:
         """Store the config under ``hparams``."""
-        self._aim_run['hparams'] = _to_param_like(_config_dict(config))
+        self._aim_run['hparams'] = to_param_like(config_to_dict(config))
 
     @force_init_env
     def add_image(self, name: str, image: np.ndarray, step: int = 0,
@@ -593,7 +518,7 @@ class AimVisBackend(BaseVisBackend):
                    **kwargs) -> None:
         """Track one value."""
         self._aim_run.track(
-            name=name, value=_plain_scalars({name: value})[name], step=step)
+            name=name, value=plain_scalars({name: value})[name], step=step)
 
     @force_init_env
     def add_scalars(self,
@@ -602,7 +527,7 @@ class AimVisBackend(BaseVisBackend):
                     file_path: Optional[str] = None,
                     **kwargs) -> None:
         """Track each value at ``step``."""
-        for key, value in _plain_scalars(scalar_dict).items():
+        for key, value in plain_scalars(scalar_dict).items():
             self._aim_run.track(name=key, value=value, step=step)
 
     def close(self) -> None:

@@ -14,8 +14,8 @@ from typing import Any, Optional
 import numpy as np
 
 from mmengine.registry import VISBACKENDS
-from .base_backend import (BaseVisBackend, force_init_env, to_json_value,
-                           to_scalar)
+from .backend_utils import config_to_text, to_json_value, to_scalar
+from .base_backend import BaseVisBackend, force_init_env
 from .tracker_backends import (AimVisBackend, ClearMLVisBackend,
                                DVCLiveVisBackend, MLflowVisBackend,
                                NeptuneVisBackend, WandbVisBackend)
@@ -27,17 +27,6 @@ __all__ = [
     'NeptuneVisBackend', 'DVCLiveVisBackend', 'AimVisBackend',
     'force_init_env'
 ]
-
-
-def _config_to_text(config: Any, who: str) -> str:
-    """Python source of ``config`` (a ``Config`` or a plain dict)."""
-    if hasattr(config, 'pretty_text'):
-        return config.pretty_text
-    if isinstance(config, dict):
-        from mmengine.config import Config
-        return Config(config).pretty_text
-    raise TypeError(f'{who}.add_config expects a mmengine Config or a dict, '
-                    f'but got {type(config).__name__}')
 
 
 @VISBACKENDS.register_module()
@@ -101,7 +90,7 @@ class LocalVisBackend(BaseVisBackend):
         Args:
             config (Config | dict): The config.
         """
-        text = _config_to_text(config, type(self).__name__)
+        text = config_to_text(config, 'LocalVisBackend.add_config')
         with open(self._config_save_file, 'w', encoding='utf-8') as f:
             f.write(text)
 
@@ -236,8 +225,8 @@ class TensorboardVisBackend(BaseVisBackend):
         Args:
             config (Config | dict): The config.
         """
-        self._tensorboard.add_text('config',
-                                   _config_to_text(config, 'add_config'))
+        text = config_to_text(config, 'TensorboardVisBackend.add_config')
+        self._tensorboard.add_text('config', text)
 
     @force_init_env
     def add_graph(self, model: Any, data_batch: Any, **kwargs) -> None:

@@ -2,6 +2,7 @@
 configs / graphs to one or more backends.
 
 Storage works with the core dependencies only. Drawing (see
+:mod:`mmengine.visualization.canvas` and
 :mod:`mmengine.visualization.drawing`) renders with matplotlib's off-screen
 Agg canvas; matplotlib is imported on the first drawing call
 (``pip install 'mmengine[vis]'``), never at import or construction time.

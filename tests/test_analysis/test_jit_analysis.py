@@ -125,6 +125,28 @@ def test_constructor_errors():
         analyze().tracer_warnings('some')
 
 
+def test_trace_failure_keeps_type_and_names_model_and_inputs():
+    # The model's own error comes through with its type and traceback, plus
+    # a note naming the model class and the input shapes.
+
+    class TwoInputs(Block):
+
+        def forward(self, x, extra):
+            return self.fc(x) + extra[0]
+
+    model = TwoInputs().eval()
+    analyzer = FlopAnalyzer(model, (torch.rand(2, 3), [torch.rand(1)]))
+    with pytest.raises(RuntimeError, match='cannot be multiplied') as info:
+        analyzer.total()
+    assert info.value.__notes__ == [
+        '(while tracing TwoInputs for complexity analysis, called as '
+        'model(*inputs) with inputs (Tensor(2, 3), list[Tensor(1,)]), in '
+        'eval mode)'
+    ]
+    # the failed trace left no hooks behind
+    assert not model.fc._forward_hooks and not model.fc._forward_pre_hooks
+
+
 def test_uncalled_containers_not_warned():
     model = Block()
     model.spare = nn.ModuleList([nn.ModuleDict()])  # never called

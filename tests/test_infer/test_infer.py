@@ -415,6 +415,25 @@ def test_pkg_config_path(fake_pkg):
     assert inferencer.scope == pkg
 
 
+def test_config_default_scope_used_when_no_scope(fake_pkg, tmp_path,
+                                                monkeypatch):
+    # No scope argument, no 'pkg::' path and no default scope: the config's
+    # own default_scope decides where its types are looked up.
+    from collections import OrderedDict
+    monkeypatch.setattr(DefaultScope, '_instance_dict', OrderedDict())
+    pkg = fake_pkg['pkg']
+    cfg_file = tmp_path / 'net.py'
+    cfg_file.write_text(f"default_scope = '{pkg}'\n"
+                        "model = dict(type='PkgNet')\n")
+    inferencer = _inferencer(str(cfg_file))
+    assert type(inferencer.model).__name__ == 'PkgNet'
+    assert inferencer.scope == pkg
+    assert DefaultScope.get_current_instance() is None
+    # an explicit scope still wins over the config's
+    with pytest.raises(KeyError, match='PkgNet'):
+        _inferencer(str(cfg_file), scope='mmengine')
+
+
 def test_path_like_model_argument(tmp_path):
     cfg_file = Path(tmp_path) / 'c.py'
     cfg_file.write_text("model = dict(type='H10InferToyModel')\n")

@@ -122,6 +122,8 @@ def test_local_config_and_image(tmp_path):
 # TensorboardVisBackend: real event files, read back
 
 
+# add_graph goes through torch.jit.trace, which newer torch marks deprecated
+@pytest.mark.filterwarnings('ignore::DeprecationWarning')
 def test_tensorboard_writes_events(tmp_path):
     pytest.importorskip('tensorboard')
     from tensorboard.backend.event_processing.event_accumulator import \
@@ -138,6 +140,7 @@ def test_tensorboard_writes_events(tmp_path):
     image[:, :4] = 255
     backend.add_image('img', image, step=4)
     backend.add_config(Config(dict(a=1)))
+    backend.add_graph(torch.nn.Linear(2, 3), torch.rand(1, 2))
     with warnings.catch_warnings():
         warnings.simplefilter('error')
         backend.add_scalar('n', np.array([9])[0], step=5)
@@ -162,6 +165,8 @@ def test_tensorboard_writes_events(tmp_path):
     img_event = acc.Images('img')[0]
     assert (img_event.step, img_event.width, img_event.height) == (4, 9, 8)
     assert any('config' in tag for tag in tags['tensors'])
+    assert tags['graph']
+    assert 'aten::linear' in [node.op for node in acc.Graph().node]
 
 
 def test_tensorboard_missing_package(tmp_path, monkeypatch):
