@@ -14,7 +14,7 @@ import re
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from mmengine.dist import is_main_process
+from mmengine.dist import is_main_process, master_only
 from mmengine.fileio import join_path
 from mmengine.logging import print_log
 from .utils import get_rng_state
@@ -43,6 +43,7 @@ class CheckpointMixin:
     """Checkpoint part of :class:`Runner`."""
 
     # ----------------------------------------------------------------- save
+    @master_only
     def save_checkpoint(self,
                         out_dir: str,
                         filename: str,
@@ -53,6 +54,9 @@ class CheckpointMixin:
                         by_epoch: bool = True,
                         backend_args: Optional[dict] = None) -> None:
         """Save a checkpoint (atomically) to ``out_dir/filename``.
+
+        Only the main process writes (the model is replicated on every
+        rank); on the other ranks this is a no-op.
 
         Called by ``CheckpointHook`` from ``after_train_epoch`` (by_epoch,
         so the saved epoch is ``epoch + 1``) or ``after_train_iter`` (saved

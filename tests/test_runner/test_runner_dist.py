@@ -26,12 +26,16 @@ MODELS.register_module(module=ToyModel, force=True)
 DATASETS.register_module(module=ToyDataset, force=True)
 METRICS.register_module(module=ToyMetric, force=True)
 seen = []
+saves = []
 
 
 class Seen(Hook):
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         seen.extend(float(x.sum()) for x in data_batch['inputs'])
+
+    def before_save_checkpoint(self, runner, checkpoint):
+        saves.append(checkpoint['meta']['epoch'])
 
 
 def loader(shuffle):
@@ -53,7 +57,7 @@ out = dict(rank=runner.rank, world_size=runner.world_size,
            model_type=type(runner.model).__name__, iters=runner.iter,
            weights={k: v.tolist()
                     for k, v in runner.model.state_dict().items()},
-           seen=seen, metrics=runner.val(), seed=runner.seed,
+           seen=seen, saves=saves, metrics=runner.val(), seed=runner.seed,
            timestamp=runner.timestamp)
 with open(os.path.join(args.work_dir, f'result_{runner.rank}.json'), 'w') as f:
     json.dump(out, f)
@@ -102,6 +106,7 @@ def test_two_process_gloo_training(tmp_path):
     assert r0['seed'] == r1['seed'] and r0['timestamp'] == r1['timestamp']
     assert r0['metrics'] == r1['metrics'] == dict(acc=1)
     # only rank 0 writes checkpoints and the (single) log file
+    assert r0['saves'] == [1, 2] and r1['saves'] == []
     names = sorted(os.listdir(work_dir))
     assert names == sorted([
         r0['timestamp'], 'epoch_1.pth', 'epoch_2.pth', 'last_checkpoint',
