@@ -1,5 +1,6 @@
 """AmpOptimWrapper on the current device (CPU in CI: autocast bfloat16)."""
 import copy
+from contextlib import contextmanager
 from unittest.mock import MagicMock
 
 import pytest
@@ -184,3 +185,35 @@ def test_build_from_config():
     assert isinstance(wrapper, AmpOptimWrapper)
     assert wrapper.cast_dtype is torch.bfloat16
     assert wrapper.loss_scaler.get_scale() == 256.
+
+
+def test_optim_context_combines_no_sync_and_autocast():
+    entered = []
+
+    class DDPLike(nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(4, 1)
+
+        def forward(self, x):
+            return self.linear(x)
+
+        @contextmanager
+        def no_sync(self):
+            entered.append(True)
+            yield
+
+    model = DDPLike().to(DEVICE)
+    wrapper = AmpOptimWrapper(
+        optimizer=SGD(model.parameters(), lr=0.1),
+        accumulative_counts=2,
+        dtype='bfloat16')
+    wrapper.initialize_count_status(model, 0, 4)
+    with wrapper.optim_context(model):  # accumulating: no all-reduce
+        out = model(torch.randn(2, 4, device=DEVICE))
+    assert out.dtype == torch.bfloat16 and entered == [True]
+    wrapper.update_params(out.float().sum())
+    with wrapper.optim_context(model):  # updating: gradients are synced
+        out = model(torch.randn(2, 4, device=DEVICE))
+    assert out.dtype == torch.bfloat16 and entered == [True]

@@ -265,6 +265,21 @@ def test_model_wrapper_is_unwrapped():
     assert 'head.bn.bias:weight_decay=0.0' in _paramwise_lines(records)
 
 
+def test_submodule_named_module_is_not_mistaken_for_a_wrapper():
+    # A plain model with a child called ``module`` keeps all its parameters.
+
+    class Net(nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.module = nn.Linear(1, 1)
+            self.head = nn.Linear(1, 1)
+
+    model = Net()
+    wrapper = DefaultOptimWrapperConstructor(_cfg())(model)
+    assert wrapper.param_groups[0]['params'] == list(model.parameters())
+
+
 def test_built_optimizer_instance_is_wrapped():
     model = nn.Linear(1, 1)
     opt = torch.optim.SGD(model.parameters(), lr=0.3)
@@ -272,6 +287,10 @@ def test_built_optimizer_instance_is_wrapped():
     assert wrapper.optimizer is opt
     wrapper = build_optim_wrapper(model, dict(optimizer=opt))
     assert wrapper.optimizer is opt
+    # per-parameter options need to build the optimizer themselves
+    with pytest.raises(ValueError, match='paramwise_cfg cannot be applied'):
+        build_optim_wrapper(
+            model, dict(optimizer=opt, paramwise_cfg=dict(lr_mult=0.1)))
 
 
 def test_first_argument_name_of_optimizer():

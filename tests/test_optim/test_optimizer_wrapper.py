@@ -326,3 +326,165 @@ def test_state_dict_round_trip(tmp_path):
                        ['momentum_buffer'], sd['state'][0]['momentum_buffer'])
     with pytest.raises(TypeError, match='expects a dict'):
         wrapper2.load_state_dict([1])
+
+
+def test_accumulation_matches_hand_written_loop_with_partial_window():
+    """EX-RUN-10 semantics: 25 iterations, windows of 4, last window of 1.
+
+    Parameters change only after iterations 4, 8, ..., 24 and 25; each loss
+    is divided by the size of its window (4, and 1 for the last one).
+    """
+    torch.manual_seed(0)
+    model = nn.Linear(1, 1)
+    ref = copy.deepcopy(model)
+    data = [(torch.randn(2, 1), torch.randn(2, 1)) for _ in range(25)]
+
+    wrapper = OptimWrapper(
+        SGD(model.parameters(), lr=0.01), accumulative_counts=4)
+    wrapper.initialize_count_status(model, 0, len(data))
+    changed = []
+    for i, (x, y) in enumerate(data):
+        before = model.weight.detach().clone()
+        feat = model(x)
+        wrapper.update_params((feat - y).pow(2).mean() +
+                              (feat - y).abs().mean())
+        if not torch.equal(before, model.weight):
+            changed.append(i + 1)
+    assert changed == [4, 8, 12, 16, 20, 24, 25]
+
+    opt = SGD(ref.parameters(), lr=0.01)
+    for i, (x, y) in enumerate(data):
+        feat = ref(x)
+        loss = (feat - y).pow(2).mean() + (feat - y).abs().mean()
+        (loss / (4 if i < 24 else 1)).backward()
+        if (i + 1) % 4 == 0 or i + 1 == len(data):
+            opt.step()
+            opt.zero_grad()
+    for p, q in zip(model.parameters(), ref.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_update_past_max_counts_is_an_error():
+    model = ToyModel()
+    loss = torch.tensor(1.)
+    for max_counts in (9, 10):  # without and with a partial last window
+        wrapper = OptimWrapper(
+            SGD(model.parameters(), lr=0.1), accumulative_counts=3)
+        _mock(wrapper)
+        wrapper.initialize_count_status(model, 0, max_counts)
+        for _ in range(max_counts):
+            wrapper.update_params(loss)
+        with pytest.raises(RuntimeError, match='past max_counts'):
+            wrapper.update_params(loss)
+
+
+def test_clip_grad_arguments_checked_at_init():
+    opt = SGD(ToyModel().parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="accepted keys: \\['max_norm'"):
+        OptimWrapper(opt, clip_grad=dict(max_nrom=1))
+    with pytest.raises(TypeError, match='clip_grad_value_'):
+        OptimWrapper(opt, clip_grad=dict(type='value', max_norm=1))
+    wrapper = OptimWrapper(
+        opt, clip_grad=dict(max_norm=1, norm_type=1, error_if_nonfinite=True))
+    assert wrapper.clip_grad_kwargs == dict(
+        max_norm=1, norm_type=1, error_if_nonfinite=True)
+
+
+def test_grad_norm_is_logged_without_conversion():
+    # The norm is handed to the MessageHub as a tensor, which converts
+    # device tensors lazily: no host-device sync per update.
+    model = nn.Linear(2, 1)
+    wrapper = OptimWrapper(
+        SGD(model.parameters(), lr=0.1), clip_grad=dict(max_norm=1))
+    wrapper.message_hub = MagicMock()
+    wrapper.update_params(model(torch.ones(1, 2)).sum())
+    key, value = wrapper.message_hub.update_scalar.call_args.args
+    assert key == 'train/grad_norm'
+    assert isinstance(value, torch.Tensor) and not value.requires_grad
+
+
+def test_runner_accumulation_ex_run_10(tmp_path):
+    """EX-RUN-10 through the Runner: 50 samples, batch 2, windows of 4."""
+    from torch.utils.data import Dataset
+
+    from mmengine.hooks import Hook
+    from mmengine.model import BaseModel
+    from mmengine.runner import Runner
+
+    class Model(BaseModel):
+
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(1, 1)
+
+        def forward(self, img, label, mode='tensor'):
+            feat = self.linear(img)
+            return dict(
+                loss1=(feat - label).pow(2), loss2=(feat - label).abs())
+
+    generator = torch.Generator().manual_seed(0)
+    samples = [(torch.randn(1, generator=generator),
+                torch.randn(1, generator=generator)) for _ in range(50)]
+
+    class Data(Dataset):
+
+        def __len__(self):
+            return len(samples)
+
+        def __getitem__(self, idx):
+            return dict(img=samples[idx][0], label=samples[idx][1])
+
+    class Record(Hook):
+
+        def __init__(self):
+            self.weights = []
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None,
+                             outputs=None):
+            self.weights.append(runner.model.linear.weight.detach().clone())
+
+    torch.manual_seed(0)
+    model = Model()
+    ref = copy.deepcopy(model.linear)
+    record = Record()
+    runner = Runner(
+        model=model,
+        work_dir=str(tmp_path),
+        # A fresh name: the wrapper logs into the newest MessageHub, and a
+        # timestamp name may already exist from an earlier Runner.
+        experiment_name=f'ex_run_10_{id(tmp_path)}',
+        train_dataloader=dict(
+            dataset=Data(),
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            batch_size=2,
+            collate_fn=dict(type='default_collate')),
+        optim_wrapper=dict(
+            optimizer=dict(type='SGD', lr=0.01),
+            accumulative_counts=4,
+            clip_grad=dict(max_norm=100)),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        default_hooks=dict(checkpoint=None),
+        custom_hooks=[record])
+    runner.train()
+    changed = [
+        i + 1 for i in range(1, 25)
+        if not torch.equal(record.weights[i], record.weights[i - 1])
+    ]
+    # parameters change after iterations 4, 8, ..., 24 and the last one
+    assert torch.equal(record.weights[2], ref.weight)
+    assert changed == [4, 8, 12, 16, 20, 24, 25]
+    assert 'train/grad_norm' in runner.message_hub.log_scalars
+
+    opt = SGD(ref.parameters(), lr=0.01)
+    for it in range(25):
+        img = torch.stack([samples[2 * it][0], samples[2 * it + 1][0]])
+        label = torch.stack([samples[2 * it][1], samples[2 * it + 1][1]])
+        feat = ref(img)
+        loss = (feat - label).pow(2).mean() + (feat - label).abs().mean()
+        (loss / (4 if it < 24 else 1)).backward()
+        if (it + 1) % 4 == 0 or it == 24:
+            torch.nn.utils.clip_grad_norm_(ref.parameters(), max_norm=100)
+            opt.step()
+            opt.zero_grad()
+    assert torch.equal(ref.weight, model.linear.weight)
+    assert torch.equal(ref.bias, model.linear.bias)

@@ -1,8 +1,12 @@
+import copy
+import logging
+
 import pytest
 import torch
 import torch.nn as nn
 from torch.optim import SGD
 
+from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 
@@ -50,8 +54,11 @@ def test_update_methods_are_not_supported():
     loss = torch.tensor(1.)
     for call in (lambda: wrappers.update_params(loss),
                  lambda: wrappers.backward(loss), wrappers.step,
-                 wrappers.zero_grad, wrappers.should_update):
-        with pytest.raises(NotImplementedError, match="optim_wrapper\\['gen'"):
+                 wrappers.zero_grad, wrappers.should_update,
+                 lambda: wrappers.scale_loss(loss)):
+        with pytest.raises(
+                NotImplementedError,
+                match=r"optim_wrapper\['gen'\].*\(names: \['gen', 'disc'\]\)"):
             call()
     with pytest.raises(NotImplementedError):
         with wrappers.optim_context(nn.Linear(1, 1)):
@@ -60,6 +67,16 @@ def test_update_methods_are_not_supported():
         wrappers.optimizer
     with pytest.raises(AttributeError, match='no single `param_groups`'):
         wrappers.param_groups
+    # state of a single wrapper: a clear error instead of a bare one
+    for attr in ('inner_count', 'max_counts', 'defaults', 'clip_grad_kwargs',
+                 'message_hub'):
+        with pytest.raises(
+                AttributeError,
+                match=f"no single `{attr}`.*optim_wrapper\\['gen'\\]"):
+            getattr(wrappers, attr)
+    assert not hasattr(wrappers, 'no_sync')
+    copied = copy.deepcopy(wrappers)
+    assert list(copied) == ['gen', 'disc']
 
 
 def test_state_dict_and_count_status():
@@ -74,6 +91,23 @@ def test_state_dict_and_count_status():
     assert wrappers2.get_lr()['gen.lr'] == [0.01]
     with pytest.raises(KeyError, match="'other'"):
         wrappers2.load_state_dict(dict(other={}))
+    # an unknown name loads nothing, not even the valid entries
+    gen2.param_groups[0]['lr'] = 0.7
+    with pytest.raises(KeyError, match="'other'"):
+        wrappers2.load_state_dict(dict(gen=sd['gen'], other={}))
+    assert gen2.param_groups[0]['lr'] == 0.7
+    # a missing name is reported
+    logger = MMLogger.get_current_instance()
+    records = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: records.append(record.getMessage())
+    logger.addHandler(handler)
+    try:
+        wrappers2.load_state_dict(dict(gen=sd['gen']))
+    finally:
+        logger.removeHandler(handler)
+    assert gen2.param_groups[0]['lr'] == 0.01
+    assert any("no entry for ['disc']" in r for r in records), records
     with pytest.raises(TypeError, match='expects a dict'):
         wrappers2.load_state_dict([])
 

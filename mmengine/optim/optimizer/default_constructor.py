@@ -43,6 +43,22 @@ def _is_deform_conv(module: nn.Module) -> bool:
     return any(cls.__name__ in _DCN_NAMES for cls in type(module).__mro__)
 
 
+def _unwrap_model(model: nn.Module) -> nn.Module:
+    """Return ``model.module`` for a model wrapper (DDP, DataParallel...).
+
+    Wrappers are recognised, as in the original engine, by a ``module``
+    attribute, but only when that module holds every parameter: a plain model
+    that merely has a submodule named ``module`` is not cut down to it.
+    """
+    inner = getattr(model, 'module', None)
+    if not isinstance(inner, nn.Module):
+        return model
+    inner_params = {id(p) for p in inner.parameters()}
+    if all(id(p) in inner_params for p in model.parameters()):
+        return inner
+    return model
+
+
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class DefaultOptimWrapperConstructor:
     """Default constructor of optimizer wrappers.
@@ -109,6 +125,11 @@ class DefaultOptimWrapperConstructor:
                 'optim_wrapper_cfg["optimizer"] should be a config dict or '
                 'a torch.optim.Optimizer, but got '
                 f'{type(self.optimizer_cfg).__name__}')
+        if isinstance(self.optimizer_cfg, Optimizer) and self.paramwise_cfg:
+            raise ValueError(
+                'paramwise_cfg cannot be applied to an already built '
+                'optimizer: give optim_wrapper_cfg["optimizer"] as a config '
+                "dict (e.g. dict(type='SGD', lr=0.01)) instead")
         self._validate_cfg()
         self._seen_params: Set[int] = set()
         self._seen_for: Optional[int] = None
@@ -327,8 +348,7 @@ class DefaultOptimWrapperConstructor:
         Returns:
             OptimWrapper: The wrapper built from ``OPTIM_WRAPPERS``.
         """
-        if hasattr(model, 'module'):
-            model = model.module
+        model = _unwrap_model(model)
         optim_wrapper_cfg = dict(self.optim_wrapper_cfg)
         optim_wrapper_cfg.setdefault('type', 'OptimWrapper')
         optimizer = self.build_optimizer(model)

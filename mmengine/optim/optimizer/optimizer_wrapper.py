@@ -5,6 +5,7 @@ gradient accumulation (loss scaling and skipping ``step`` on intermediate
 iterations), disabling DDP gradient all-reduce on those iterations, gradient
 clipping with ``grad_norm`` logging, and lr / momentum queries.
 """
+import inspect
 import logging
 from contextlib import contextmanager
 from typing import Any, Dict, Iterator, List, Optional
@@ -89,6 +90,16 @@ class OptimWrapper:
             self.clip_grad_type = clip_type
             self.clip_func = _CLIP_FUNCS[clip_type]
             self.clip_grad_kwargs = clip_grad
+            # Check the arguments now rather than at the first update.
+            signature = inspect.signature(self.clip_func)
+            try:
+                signature.bind([], **clip_grad)
+            except TypeError as e:
+                accepted = list(signature.parameters)[1:]
+                raise TypeError(
+                    f'clip_grad={dict(clip_grad, type=clip_type)!r} does '
+                    f'not match torch.nn.utils.{self.clip_func.__name__} '
+                    f'({e}); accepted keys: {accepted} plus type') from None
 
         # Counters for gradient accumulation. ``_max_counts == -1`` means the
         # loop did not call ``initialize_count_status`` (unknown end).
@@ -125,21 +136,25 @@ class OptimWrapper:
             self.zero_grad(**(zero_kwargs or {}))
 
     def scale_loss(self, loss: torch.Tensor) -> torch.Tensor:
-        """Divide ``loss`` by the size of the current accumulation window."""
+        """Divide ``loss`` by the size of the current accumulation window.
+
+        Raises:
+            RuntimeError: if more updates are made than the ``max_counts``
+                given to :meth:`initialize_count_status`.
+        """
         if self._accumulative_counts == 1:
             return loss
-        if self._max_counts == -1:
-            factor = self._accumulative_counts
-        elif self._inner_count < self._max_counts - self._remainder_counts:
-            factor = self._accumulative_counts
-        else:
-            factor = self._remainder_counts
-        if factor <= 0:
+        if self._max_counts == -1 or \
+                self._inner_count < self._max_counts - self._remainder_counts:
+            return loss / self._accumulative_counts
+        if self._inner_count >= self._max_counts:
             raise RuntimeError(
-                f'OptimWrapper: iteration {self._inner_count} is past '
+                f'OptimWrapper: update number {self._inner_count + 1} is past '
                 f'max_counts={self._max_counts} given to '
-                'initialize_count_status')
-        return loss / factor
+                'initialize_count_status (the total number of iterations); '
+                'call initialize_count_status again for a longer run')
+        # The last, incomplete accumulation window.
+        return loss / self._remainder_counts
 
     def backward(self, loss: torch.Tensor, **kwargs) -> None:
         """Compute gradients of ``loss`` (``loss.backward(**kwargs)``)."""
@@ -165,8 +180,10 @@ class OptimWrapper:
             return
         result = self.clip_func(params, **self.clip_grad_kwargs)
         if self.clip_grad_type == 'norm' and result is not None:
-            # The one host-device sync per update, needed to log grad_norm.
-            self.message_hub.update_scalar('train/grad_norm', float(result))
+            # The tensor itself is logged: MessageHub converts device tensors
+            # lazily, so there is no host-device sync per update.
+            self.message_hub.update_scalar('train/grad_norm',
+                                           result.detach())
 
     # ------------------------------------------------------------------
     # Accumulation / distributed sync
@@ -197,9 +214,10 @@ class OptimWrapper:
         self._max_counts = max_counts
         if self._inner_count % self._accumulative_counts != 0:
             print_log(
-                'Resumed iteration number is not divisible by '
-                '`_accumulative_counts` in `GradientCumulativeOptimizerHook`, '
-                'which means the gradient of some iterations is lost and the '
+                f'Resumed iteration number {init_counts} is not divisible '
+                f'by accumulative_counts={self._accumulative_counts}: the '
+                'gradients accumulated in the interrupted window were not '
+                'saved, so that window steps with fewer iterations and the '
                 'result may be influenced slightly.',
                 logger='current',
                 level=logging.WARNING)

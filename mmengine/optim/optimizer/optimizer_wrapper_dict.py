@@ -1,10 +1,12 @@
 """``OptimWrapperDict``: named optimizer wrappers (e.g. for GANs)."""
+import logging
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Tuple
 
 import torch
 import torch.nn as nn
 
+from mmengine.logging import print_log
 from .optimizer_wrapper import OptimWrapper
 
 __all__ = ['OptimWrapperDict']
@@ -39,17 +41,26 @@ class OptimWrapperDict(OptimWrapper):
         # Deliberately no super().__init__: there is no single optimizer.
         self.optim_wrappers: Dict[str, OptimWrapper] = optim_wrapper_dict
 
+    def _use_members(self, name: str, is_method: bool = False) -> str:
+        """Explain that ``name`` belongs to the contained wrappers."""
+        names = list(self.__dict__.get('optim_wrappers', {})) or ['<name>']
+        head = (f'OptimWrapperDict does not implement `{name}`' if is_method
+                else f'OptimWrapperDict has no single `{name}`')
+        call = '(...)' if is_method else ''
+        return (f'{head}; use the contained wrappers, e.g. '
+                f'optim_wrapper[{names[0]!r}].{name}{call} (names: {names})')
+
     def _unsupported(self, method: str):
-        raise NotImplementedError(
-            f'OptimWrapperDict does not implement `{method}`; call it on the '
-            'contained wrappers, e.g. '
-            f"optim_wrapper['{next(iter(self.optim_wrappers), 'name')}']"
-            f'.{method}(...)')
+        raise NotImplementedError(self._use_members(method, is_method=True))
 
     def update_params(self, loss: torch.Tensor, step_kwargs=None,
                       zero_kwargs=None) -> None:
         """Not supported: update each wrapper separately."""
         self._unsupported('update_params')
+
+    def scale_loss(self, loss: torch.Tensor) -> torch.Tensor:
+        """Not supported: each wrapper scales its own loss."""
+        self._unsupported('scale_loss')
 
     def backward(self, loss: torch.Tensor, **kwargs) -> None:
         """Not supported: call ``backward`` of the contained wrappers."""
@@ -77,23 +88,36 @@ class OptimWrapperDict(OptimWrapper):
 
     @property
     def optimizer(self):
-        raise AttributeError(
-            'OptimWrapperDict has no single `optimizer`; use '
-            "optim_wrapper['<name>'].optimizer (names: "
-            f'{list(self.optim_wrappers)})')
+        """Not meaningful: raises ``AttributeError`` naming the wrappers."""
+        raise AttributeError(self._use_members('optimizer'))
 
     @property
     def param_groups(self):
-        raise AttributeError(
-            'OptimWrapperDict has no single `param_groups`; use '
-            "optim_wrapper['<name>'].param_groups (names: "
-            f'{list(self.optim_wrappers)})')
+        """Not meaningful: raises ``AttributeError`` naming the wrappers."""
+        raise AttributeError(self._use_members('param_groups'))
 
     @property
     def defaults(self):
-        raise AttributeError(
-            'OptimWrapperDict has no single `defaults`; use '
-            "optim_wrapper['<name>'].defaults")
+        """Not meaningful: raises ``AttributeError`` naming the wrappers."""
+        raise AttributeError(self._use_members('defaults'))
+
+    @property
+    def inner_count(self) -> int:
+        """Not meaningful: raises ``AttributeError`` naming the wrappers."""
+        raise AttributeError(self._use_members('inner_count'))
+
+    @property
+    def max_counts(self) -> int:
+        """Not meaningful: raises ``AttributeError`` naming the wrappers."""
+        raise AttributeError(self._use_members('max_counts'))
+
+    def __getattr__(self, name: str):
+        # Only reached for missing attributes, e.g. the per-wrapper state
+        # (``clip_grad_kwargs``, ``message_hub``, ``_inner_count``) that
+        # OptimWrapper methods inherited here would read.
+        if name.startswith('__') or name == 'optim_wrappers':
+            raise AttributeError(name)
+        raise AttributeError(self._use_members(name))
 
     def should_update(self) -> bool:
         """Not meaningful for several wrappers."""
@@ -103,21 +127,21 @@ class OptimWrapperDict(OptimWrapper):
         """Not meaningful for several wrappers."""
         self._unsupported('should_sync')
 
+    def _prefixed(self, query: str) -> Dict[str, List[float]]:
+        """``{'<name>.<key>': value}`` from ``wrapper.<query>()`` of all."""
+        return {
+            f'{name}.{key}': value
+            for name, wrapper in self.optim_wrappers.items()
+            for key, value in getattr(wrapper, query)().items()
+        }
+
     def get_lr(self) -> Dict[str, List[float]]:
         """Return ``{'<name>.lr': [...]}`` (and ``<name>.base_lr``)."""
-        lr_dict = {}
-        for name, wrapper in self.optim_wrappers.items():
-            for key, value in wrapper.get_lr().items():
-                lr_dict[f'{name}.{key}'] = value
-        return lr_dict
+        return self._prefixed('get_lr')
 
     def get_momentum(self) -> Dict[str, List[float]]:
         """Return ``{'<name>.momentum': [...]}``."""
-        momentum_dict = {}
-        for name, wrapper in self.optim_wrappers.items():
-            for key, value in wrapper.get_momentum().items():
-                momentum_dict[f'{name}.{key}'] = value
-        return momentum_dict
+        return self._prefixed('get_momentum')
 
     def state_dict(self) -> dict:
         """Return ``{name: wrapper.state_dict()}``."""
@@ -132,11 +156,21 @@ class OptimWrapperDict(OptimWrapper):
             raise TypeError('OptimWrapperDict.load_state_dict expects a dict '
                             f'{{name: state}}, but got '
                             f'{type(state_dict).__name__}')
+        # Check every name first so that a bad state loads nothing.
+        unknown = [name for name in state_dict if name not in self]
+        if unknown:
+            raise KeyError(
+                f'OptimWrapperDict.load_state_dict: no wrapper named '
+                f'{unknown} (have {list(self.optim_wrappers)})')
+        missing = [name for name in self.optim_wrappers
+                   if name not in state_dict]
+        if missing:
+            print_log(
+                f'OptimWrapperDict.load_state_dict: the state has no entry '
+                f'for {missing}; these wrappers keep their current state.',
+                logger='current',
+                level=logging.WARNING)
         for name, state in state_dict.items():
-            if name not in self.optim_wrappers:
-                raise KeyError(
-                    f'OptimWrapperDict.load_state_dict: no wrapper named '
-                    f'{name!r} (have {list(self.optim_wrappers)})')
             self.optim_wrappers[name].load_state_dict(state)
 
     # Mapping interface
