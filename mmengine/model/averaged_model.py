@@ -8,7 +8,7 @@ averaged weights in for validation and checkpoints.
 import logging
 from abc import ABCMeta, abstractmethod
 from copy import deepcopy
-from typing import Dict, Optional, Union
+from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
@@ -64,6 +64,11 @@ class BaseAveragedModel(nn.Module, metaclass=ABCMeta):
         self.register_buffer('steps',
                              torch.tensor(0, dtype=torch.long, device=device))
         self.update_buffers = update_buffers
+        # Host copy of ``steps``, so that an update does not wait for the
+        # device (``.item()``) every iteration; keyed by the buffer's
+        # identity and version, so loading a state dict or editing the
+        # buffer in place invalidates it.
+        self._steps_host = (self._steps_key(), 0)
 
     @property
     def avg_parameters(self) -> Dict[str, torch.Tensor]:
@@ -112,27 +117,49 @@ class BaseAveragedModel(nn.Module, metaclass=ABCMeta):
                 f'{type(self).__name__}.update_parameters: the model lacks '
                 f'{missing[:5]} which the averaged model has; pass the same '
                 'model (architecture) that the averaged model was built from')
-        steps = int(self.steps.item())
+        steps = self._host_steps()
         if steps == 0:
             for k, p_avg in avg.items():
                 p_avg.data.copy_(src[k].data)  # copy_ casts dtype/device
         elif steps % self.interval == 0:
+            averaged, source = [], []
             for k, p_avg in avg.items():
                 if p_avg.dtype.is_floating_point:
-                    self.avg_func(
-                        p_avg.data,
-                        src[k].data.to(
-                            device=p_avg.device, dtype=p_avg.dtype), steps)
+                    averaged.append(p_avg.data)
+                    source.append(src[k].data.to(
+                        device=p_avg.device, dtype=p_avg.dtype))
                 else:
                     # Integer buffers (e.g. num_batches_tracked) cannot be
                     # averaged; follow the source.
                     p_avg.data.copy_(src[k].data)
+            if averaged:
+                self._average(averaged, source, steps)
         if not self.update_buffers:
             # Keep the buffers (BN statistics) in sync with the source.
             for (name, b_avg), (_, b_src) in zip(self.module.named_buffers(),
                                                  model.named_buffers()):
                 b_avg.data.copy_(b_src.data.to(b_avg.device))
         self.steps += 1
+        self._steps_host = (self._steps_key(), steps + 1)
+
+    def _average(self, averaged: List[torch.Tensor],
+                 source: List[torch.Tensor], steps: int) -> None:
+        """Apply :meth:`avg_func` to every (averaged, source) pair;
+        subclasses may do it in one batched call."""
+        for averaged_param, source_param in zip(averaged, source):
+            self.avg_func(averaged_param, source_param, steps)
+
+    def _steps_key(self) -> tuple:
+        return id(self.steps), self.steps._version
+
+    def _host_steps(self) -> int:
+        """``self.steps`` as an int, read from the device only when the
+        buffer changed outside ``update_parameters``."""
+        key, value = self._steps_host
+        if key != self._steps_key():
+            value = int(self.steps.item())
+            self._steps_host = (self._steps_key(), value)
+        return value
 
 
 @MODELS.register_module()
@@ -191,10 +218,24 @@ class ExponentialMovingAverage(BaseAveragedModel):
                 level=logging.WARNING)
         self.momentum = momentum
 
+    def momentum_at(self, steps: int) -> float:
+        """The momentum used at ``steps`` (constant here)."""
+        return self.momentum
+
     def avg_func(self, averaged_param: torch.Tensor,
                  source_param: torch.Tensor, steps: int) -> None:
         """``avg = (1 - momentum) * avg + momentum * src``."""
-        averaged_param.lerp_(source_param, self.momentum)
+        averaged_param.lerp_(source_param, self.momentum_at(steps))
+
+    def _average(self, averaged: List[torch.Tensor],
+                 source: List[torch.Tensor], steps: int) -> None:
+        if type(self).avg_func is not ExponentialMovingAverage.avg_func:
+            # a subclass with its own formula: apply it per tensor
+            super()._average(averaged, source, steps)
+            return
+        # One fused lerp over all tensors instead of one kernel launch per
+        # parameter: this runs every iteration under EMAHook.
+        torch._foreach_lerp_(averaged, source, self.momentum_at(steps))
 
 
 @MODELS.register_module()
@@ -234,8 +275,6 @@ class MomentumAnnealingEMA(ExponentialMovingAverage):
                              f'positive number, but got {gamma!r}')
         self.gamma = gamma
 
-    def avg_func(self, averaged_param: torch.Tensor,
-                 source_param: torch.Tensor, steps: int) -> None:
-        """EMA update with the annealed momentum."""
-        momentum = max(self.momentum, self.gamma / (self.gamma + steps))
-        averaged_param.lerp_(source_param, momentum)
+    def momentum_at(self, steps: int) -> float:
+        """``max(momentum, gamma / (gamma + steps))``."""
+        return max(self.momentum, self.gamma / (self.gamma + steps))

@@ -66,50 +66,54 @@ class BaseModule(nn.Module):
     def init_weights(self) -> None:
         """Initialise the weights from ``init_cfg`` and the children's own
         ``init_weights``."""
-        is_top_level = not hasattr(self, '_params_init_info')
-        if is_top_level:
-            self._start_init_info()
-
-        module_name = type(self).__name__
-        if not self._is_init:
-            pretrained_cfgs: list = []
-            if self.init_cfg:
-                print_log(
-                    f'initialize {module_name} with init_cfg '
-                    f'{self.init_cfg}',
-                    logger='current',
-                    level=logging.DEBUG)
-                init_cfgs = self.init_cfg if isinstance(
-                    self.init_cfg, list) else [self.init_cfg]
-                # Pretrained weights are loaded last so that they win over
-                # every other initialiser, the children's included.
-                other_cfgs = [c for c in init_cfgs if not _is_pretrained(c)]
-                pretrained_cfgs = [c for c in init_cfgs if _is_pretrained(c)]
-                if other_cfgs:
-                    initialize(self, other_cfgs)
-
-            for m in self.children():
-                if is_model_wrapper(m) and not hasattr(m, 'init_weights'):
-                    m = m.module
-                if hasattr(m, 'init_weights') and not getattr(
-                        m, 'is_init', False):
-                    m.init_weights()
-                    update_init_info(
-                        m,
-                        init_info='Initialized by user-defined `init_weights`'
-                        f' in {type(m).__name__} ')
-            if pretrained_cfgs:
-                initialize(self, pretrained_cfgs)
-            self._is_init = True
-        else:
-            warnings.warn(f'init_weights of {module_name} has been called '
-                          'more than once.')
-
-        if is_top_level:
+        if hasattr(self, '_params_init_info'):
+            # Called from a parent's init_weights: it owns the info table.
+            self._init_weights()
+            return
+        self._start_init_info()
+        try:
+            self._init_weights()
             self._dump_init_info()
+        finally:
+            # Also after an error, so that a retry starts afresh.
             for sub_module in self.modules():
                 if hasattr(sub_module, '_params_init_info'):
                     del sub_module._params_init_info
+
+    def _init_weights(self) -> None:
+        module_name = type(self).__name__
+        if self._is_init:
+            warnings.warn(f'init_weights of {module_name} has been called '
+                          'more than once.')
+            return
+        pretrained_cfgs: list = []
+        if self.init_cfg:
+            print_log(
+                f'initialize {module_name} with init_cfg {self.init_cfg}',
+                logger='current',
+                level=logging.DEBUG)
+            init_cfgs = self.init_cfg if isinstance(self.init_cfg,
+                                                    list) else [self.init_cfg]
+            # Pretrained weights are loaded last so that they win over
+            # every other initialiser, the children's included.
+            other_cfgs = [c for c in init_cfgs if not _is_pretrained(c)]
+            pretrained_cfgs = [c for c in init_cfgs if _is_pretrained(c)]
+            if other_cfgs:
+                initialize(self, other_cfgs)
+
+        for m in self.children():
+            if is_model_wrapper(m) and not hasattr(m, 'init_weights'):
+                m = m.module
+            if hasattr(m, 'init_weights') and not getattr(
+                    m, 'is_init', False):
+                m.init_weights()
+                update_init_info(
+                    m,
+                    init_info='Initialized by user-defined `init_weights`'
+                    f' in {type(m).__name__} ')
+        if pretrained_cfgs:
+            initialize(self, pretrained_cfgs)
+        self._is_init = True
 
     def _start_init_info(self) -> None:
         """Attach a shared table param -> init info to every sub-module."""

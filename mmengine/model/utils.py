@@ -2,9 +2,10 @@
 detection and dict merging."""
 import logging
 import math
-from typing import List, Union
+from typing import Any, List, Union
 
 import torch
+import torch.fx
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -76,6 +77,32 @@ def stack_batch(tensor_list: List[torch.Tensor],
     return torch.stack(padded)
 
 
+def run_forward(model: nn.Module, data: Union[dict, tuple, list],
+                mode: str) -> Any:
+    """Call ``model(**data, mode=mode)`` for a dict batch or
+    ``model(*data, mode=mode)`` for a tuple/list batch.
+
+    Shared by ``BaseModel`` and the model wrappers. A wrapper passes itself
+    (not ``wrapper.module``): going through DDP's/FSDP's ``__call__`` is what
+    registers their gradient synchronisation.
+
+    Args:
+        model (nn.Module): The model or model wrapper to call.
+        data (dict | tuple | list): The data preprocessor's output.
+        mode (str): ``'loss'``, ``'predict'`` or ``'tensor'``.
+
+    Raises:
+        TypeError: If ``data`` is neither a dict nor a tuple/list.
+    """
+    if isinstance(data, dict):
+        return model(**data, mode=mode)
+    if isinstance(data, (list, tuple)):
+        return model(*data, mode=mode)
+    raise TypeError('The output of the data preprocessor must be a dict, '
+                    'tuple or list to unpack into forward, but got '
+                    f'{type(data).__name__}')
+
+
 def merge_dict(*args: dict) -> dict:
     """Merge dicts into a new one; later keys win.
 
@@ -91,12 +118,9 @@ def merge_dict(*args: dict) -> dict:
     return output
 
 
-# torch.fx should keep merge_dict as a call instead of tracing into it.
-try:
-    import torch.fx
-    torch.fx.wrap('merge_dict')
-except Exception:  # pragma: no cover - fx unavailable
-    pass
+# torch.fx keeps merge_dict as a call instead of tracing into it (``wrap``
+# must be called at module level; torch imports torch.fx itself).
+torch.fx.wrap('merge_dict')
 
 
 def detect_anomalous_params(loss: torch.Tensor,
@@ -186,34 +210,51 @@ def revert_sync_batchnorm(module: nn.Module) -> nn.Module:
                                      module.track_running_stats)
         _copy_bn_state(module, module_output)
     for name, child in module.named_children():
+        converted = revert_sync_batchnorm(child)
         try:
-            module_output.add_module(name, revert_sync_batchnorm(child))
+            module_output.add_module(name, converted)
         except Exception as e:
-            # Some third-party modules reject add_module; keep them as is.
+            # Some third-party modules (e.g. TorchScript ones) reject
+            # add_module: keep that child as is, and say so.
             print_log(
                 f'Failed to convert {type(child).__name__} ({name}) from '
-                f'SyncBN to BN: {e}',
+                f'SyncBN to BN: {type(e).__name__}: {e}',
                 logger='current',
                 level=logging.WARNING)
     return module_output
 
 
 def convert_sync_batchnorm(module: nn.Module,
-                           process_group=None,
-                           implementation: str = 'torch') -> nn.Module:
+                           implementation: Any = 'torch',
+                           process_group: Any = None) -> nn.Module:
     """Replace every BatchNorm in ``module`` by ``SyncBatchNorm`` sharing
     its parameters and buffers.
 
     Args:
         module (nn.Module): The module.
+        implementation (str): ``'torch'`` (``torch.nn.SyncBatchNorm``) or
+            ``'mmcv'`` (``mmcv.ops.SyncBatchNorm``), as the Runner's
+            ``sync_bn`` config passes it. Defaults to 'torch'. A process
+            group given here positionally (the
+            ``convert_sync_batchnorm(module, process_group)`` spelling) is
+            accepted as ``process_group``.
         process_group (ProcessGroup, optional): Group to synchronise over.
             Defaults to the whole world.
-        implementation (str): ``'torch'`` (``torch.nn.SyncBatchNorm``) or
-            ``'mmcv'`` (``mmcv.ops.SyncBatchNorm``). Defaults to 'torch'.
 
     Returns:
         nn.Module: The converted module.
+
+    Raises:
+        ValueError: If ``implementation`` is not 'torch' or 'mmcv'.
+        TypeError: If a process group is given both ways.
+        ImportError: If ``'mmcv'`` is asked for and mmcv is not installed.
     """
+    if not isinstance(implementation, str):
+        if process_group is not None:
+            raise TypeError('convert_sync_batchnorm: implementation must be '
+                            '"torch" or "mmcv", but got '
+                            f'{type(implementation).__name__}')
+        implementation, process_group = 'torch', implementation
     if implementation not in ('torch', 'mmcv'):
         raise ValueError('convert_sync_batchnorm: implementation must be '
                          f'"torch" or "mmcv", but got {implementation!r}')
@@ -235,5 +276,5 @@ def convert_sync_batchnorm(module: nn.Module,
         _copy_bn_state(module, module_output)
     for name, child in module.named_children():
         module_output.add_module(
-            name, convert_sync_batchnorm(child, process_group, implementation))
+            name, convert_sync_batchnorm(child, implementation, process_group))
     return module_output

@@ -8,6 +8,7 @@ a cfg to a named child as a whole; ``Pretrained`` loads weights from a
 checkpoint.
 """
 import copy
+import logging
 import math
 from typing import List, Optional, Sequence, Union
 
@@ -471,6 +472,14 @@ class PretrainedInit:
 # ``initialize``: apply an init_cfg (with ``override``) to a module
 # ----------------------------------------------------------------------------
 
+# Registered names and classes of the initializers that act on ``layer``.
+_LAYER_INITIALIZERS = {
+    name_or_cls
+    for cls in (ConstantInit, XavierInit, NormalInit, TruncNormalInit,
+                UniformInit, KaimingInit, Caffe2XavierInit)
+    for name_or_cls in (cls, cls.__name__[:-len('Init')])
+}
+
 
 def _initialize(module: nn.Module,
                 cfg: dict,
@@ -539,6 +548,16 @@ def initialize(module: nn.Module, init_cfg: Union[dict, List[dict]]) -> None:
                             f'got {type(cfg).__name__}: {cfg!r}')
         cp_cfg = copy.deepcopy(dict(cfg))
         override = cp_cfg.pop('override', None)
+        if override is None and not cp_cfg.get('layer') and cp_cfg.get(
+                'type') in _LAYER_INITIALIZERS:
+            # Without ``layer`` (or ``override``) a built-in initializer
+            # matches no sub-module: say so rather than do nothing quietly.
+            print_log(
+                f'init_cfg {cfg} has neither `layer` nor `override`, so it '
+                f'initialises nothing in {type(module).__name__}; add e.g. '
+                "layer='Conv2d' or override=dict(name=...)",
+                logger='current',
+                level=logging.WARNING)
         _initialize(module, cp_cfg)
         if override is not None:
             cp_cfg.pop('layer', None)

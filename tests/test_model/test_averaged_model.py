@@ -228,3 +228,72 @@ def test_errors():
         # same shapes, different names (0.weight): a different architecture
         ema.update_parameters(nn.Sequential(nn.Linear(1, 1)))
     assert copy.deepcopy(ema).steps.item() == 0
+
+
+def test_steps_changed_outside_update_are_seen():
+    # update_parameters keeps a host copy of ``steps`` (no device read per
+    # iteration); loading a state dict or editing the buffer must reset it.
+    model = BNNet()
+    ema = ExponentialMovingAverage(model, momentum=0.1)
+    for seed in range(3):
+        _perturb(model, seed)
+        ema.update_parameters(model)
+    assert ema.steps.item() == 3
+    ema.steps.fill_(0)  # the next update copies again, like a fresh EMA
+    _perturb(model, 5)
+    ema.update_parameters(model)
+    torch.testing.assert_close(ema.module.linear.weight, model.linear.weight)
+    assert ema.steps.item() == 1
+    fresh = ExponentialMovingAverage(BNNet(), momentum=0.1)
+    ema.load_state_dict(fresh.state_dict())
+    _perturb(model, 6)
+    ema.update_parameters(model)
+    torch.testing.assert_close(ema.module.linear.weight, model.linear.weight)
+    # a copy, or a move, carries the right count on
+    ema2 = copy.deepcopy(ema).to(torch.float64)
+    _perturb(model, 7)
+    before = ema2.module.linear.weight.clone()
+    ema2.update_parameters(model)
+    torch.testing.assert_close(
+        ema2.module.linear.weight,
+        before * 0.9 + model.linear.weight.double() * 0.1)
+    assert ema2.steps.item() == 2
+
+
+def test_batched_ema_update_equals_per_tensor_lerp():
+    # EMA averages all tensors in one fused call; the values are exactly
+    # those of a per-parameter ``lerp_`` with the step's momentum.
+    model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    for cls in (ExponentialMovingAverage, MomentumAnnealingEMA):
+        ema = cls(model, momentum=0.01, gamma=3) if cls is \
+            MomentumAnnealingEMA else cls(model, momentum=0.01)
+        ref = [p.detach().clone() for p in model.parameters()]
+        for step in range(4):
+            _perturb(model, step)
+            ema.update_parameters(model)
+            for r, p in zip(ref, model.parameters()):
+                if step == 0:
+                    r.copy_(p)
+                else:
+                    r.lerp_(p.detach(), ema.momentum_at(step))
+        for r, p in zip(ref, ema.module.parameters()):
+            assert torch.equal(r, p)
+    # annealed momentum: max(momentum, gamma / (gamma + steps))
+    assert MomentumAnnealingEMA(model, gamma=3).momentum_at(1) == 0.75
+
+
+def test_subclass_avg_func_is_used():
+
+    class HalfWay(ExponentialMovingAverage):
+
+        def avg_func(self, averaged_param, source_param, steps):
+            averaged_param.mul_(0.5).add_(source_param, alpha=0.5)
+
+    model = nn.Linear(1, 1, bias=False)
+    avg = HalfWay(model, momentum=0.1)
+    with torch.no_grad():
+        model.weight.fill_(2.)
+        avg.update_parameters(model)  # copy
+        model.weight.fill_(4.)
+        avg.update_parameters(model)
+    assert avg.module.weight.item() == 3.

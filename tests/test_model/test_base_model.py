@@ -166,8 +166,10 @@ def test_parse_losses_errors():
     model = ToyModel()
     with pytest.raises(TypeError, match="'bad'"):
         model.parse_losses(dict(loss=torch.tensor(1.), bad=dict()))
-    with pytest.raises(TypeError, match="'bad'"):
+    with pytest.raises(TypeError, match=r"'bad'.*list of \['int', 'int'\]"):
         model.parse_losses(dict(loss=torch.tensor(1.), bad=[1, 2]))
+    with pytest.raises(TypeError, match=r"'loss_x'.*list \(empty\)"):
+        model.parse_losses(dict(loss=torch.tensor(1.), loss_x=[]))
     with pytest.raises(ValueError, match='contains "loss"'):
         model.parse_losses(dict(acc=torch.tensor(1.)))
 
@@ -367,3 +369,110 @@ def test_ex_mod_06_custom_train_step():
     log_vars = model.train_step(_batch(), wrapper)
     assert set(log_vars) == {'loss'}
     assert wrapper.calls[0][0] == 'update'
+
+
+# EX-MOD-01 end to end: the ToyModel trained, validated and tested by a
+# Runner (dataloader -> preprocessor -> forward modes -> optimizer/metric).
+class _ToyImages(torch.utils.data.Dataset):
+
+    def __init__(self):
+        g = torch.Generator().manual_seed(0)
+        self.x = torch.randn(16, 3, 32, 32, generator=g)
+        self.y = torch.randint(0, 10, (16, ), generator=g)
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return dict(batch_inputs=self.x[i], data_samples=self.y[i])
+
+
+class _ExToyRunnerModel(_ExToyModel):
+    """The doc's ToyModel on pseudo-collated batches (lists of samples)."""
+
+    def forward(self, batch_inputs, data_samples, mode='tensor'):
+        self.modes = getattr(self, 'modes', set()) | {mode}
+        out = super().forward(torch.stack(batch_inputs), data_samples, mode)
+        if mode == 'predict':
+            return list(zip(out, data_samples))
+        return out
+
+
+def test_ex_mod_01_toy_model_through_runner(tmp_path):
+    from mmengine.evaluator import BaseMetric
+    from mmengine.runner import Runner
+
+    class Accuracy(BaseMetric):
+
+        def process(self, data_batch, data_samples):
+            self.results += [int(p == y) for p, y in data_samples]
+
+        def compute_metrics(self, results):
+            return dict(accuracy=sum(results) / len(results))
+
+    loader = dict(
+        dataset=_ToyImages(),
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        batch_size=8)
+    runner = Runner(
+        model=_ExToyRunnerModel(),
+        work_dir=str(tmp_path),
+        experiment_name='ex_mod_01_runner',
+        train_dataloader=loader,
+        val_dataloader=loader,
+        test_dataloader=loader,
+        val_evaluator=[Accuracy()],
+        test_evaluator=[Accuracy()],
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05)),
+        train_cfg=dict(by_epoch=True, max_epochs=3, val_interval=3),
+        val_cfg=dict(),
+        test_cfg=dict(),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook',
+                                           interval=3)),
+        randomness=dict(seed=0))
+    model = runner.train()
+    assert model.modes == {'loss', 'predict'}
+    losses = runner.message_hub.get_scalar('train/loss').data[0]
+    assert losses[-1] < losses[0]
+    metrics = runner.test()
+    assert set(metrics) == {'accuracy'} and 0 <= metrics['accuracy'] <= 1
+    ckpt = torch.load(tmp_path / 'epoch_3.pth', weights_only=True)
+    assert set(ckpt['state_dict']) == set(model.state_dict())
+
+
+def test_hot_path_reads_nothing_back_from_the_device():
+    # Meta tensors have no data: any host read (.item(), bool(tensor),
+    # printing) raises. train_step, parse_losses and the preprocessors run
+    # every iteration and must not synchronise with the device.
+    from mmengine.model import ExponentialMovingAverage, ImgDataPreprocessor
+
+    class NoSyncWrapper:
+
+        def optim_context(self, model):
+            import contextlib
+            return contextlib.nullcontext()
+
+        def update_params(self, loss):
+            loss.backward()
+
+    model = ToyModel().to('meta')
+    log_vars = model.train_step(
+        dict(inputs=torch.ones(4, 2), labels=torch.ones(4, 1)),
+        NoSyncWrapper())
+    assert list(log_vars) == ['loss_mse', 'acc', 'loss']
+    assert all(v.device.type == 'meta' for v in log_vars.values())
+    loss, _ = model.parse_losses(
+        dict(loss=torch.ones(3, device='meta'),
+             loss_b=[torch.ones(2, device='meta')] * 2))
+    assert loss.device.type == 'meta'
+    prep = ImgDataPreprocessor([1., 2., 3.], [1., 1., 1.],
+                               bgr_to_rgb=True,
+                               pad_size_divisor=8).to('meta')
+    for sizes in ([(5, 5), (6, 7)], [(8, 8), (8, 8)]):
+        inputs = [torch.ones(3, *s, dtype=torch.uint8) for s in sizes]
+        out = prep(dict(inputs=inputs))['inputs']
+        assert out.shape == (2, 3, 8, 8) and out.device.type == 'meta'
+    ema = ExponentialMovingAverage(
+        nn.Linear(2, 2), momentum=0.1, device='meta')
+    for _ in range(3):
+        ema.update_parameters(nn.Linear(2, 2).to('meta'))

@@ -163,3 +163,20 @@ def test_init_weights_on_meta_device():
     net.to('meta')
     net.init_weights()
     assert net.is_init and net.head.weight.is_meta
+
+
+def test_failed_init_weights_leaves_no_state_behind(tmp_path):
+    # An error in the middle (here: a missing checkpoint) must not leave the
+    # shared init-info table on the sub-modules, so a retry is a fresh one.
+    missing = str(tmp_path / 'missing.pth')
+    model = Net(child_cfg=dict(type='Pretrained', checkpoint=missing))
+    with pytest.raises(FileNotFoundError):
+        model.init_weights()
+    assert not any(
+        hasattr(m, '_params_init_info') for m in model.modules())
+    torch.save(ConvBlock().state_dict(), missing)
+    model.block.init_cfg = dict(type='Constant', layer='Conv2d', val=5)
+    model.init_weights()
+    assert _full(model.block.conv.weight, 5)
+    assert not any(
+        hasattr(m, '_params_init_info') for m in model.modules())

@@ -148,3 +148,45 @@ def test_img_preprocessor_bad_inputs():
         prep(dict(inputs=[torch.ones(1, 2, 2)]))
     with pytest.raises(TypeError, match='batch_augments'):
         ImgDataPreprocessor(batch_augments=[3])
+
+
+def test_img_preprocessor_rejects_non_chw_images():
+    # An HW image would silently gain a channel with a 1-value mean and
+    # not without one: it is refused, naming the image and its shape.
+    for prep in (ImgDataPreprocessor(), ImgDataPreprocessor([0.], [1.])):
+        with pytest.raises(ValueError, match=r'image 1 has shape \(4, 4\)'):
+            prep(dict(inputs=[torch.ones(1, 4, 4), torch.ones(4, 4)]))
+
+
+@pytest.mark.parametrize('flip', [False, True])
+def test_img_preprocessor_same_values_on_every_path_and_inputs_kept(flip):
+    # Equal-size images are stacked then normalised (in place on the
+    # temporary); unequal ones are normalised one by one and padded. Both
+    # give the same values, and never modify the caller's tensors.
+    prep = ImgDataPreprocessor([1., 2., 3.], [2., 4., 8.], bgr_to_rgb=flip)
+    g = torch.Generator().manual_seed(0)
+    imgs = [torch.rand(3, 4, 6, generator=g) * 255 for _ in range(3)]
+    kept = [img.clone() for img in imgs]
+    mean = torch.tensor([1., 2., 3.]).view(3, 1, 1)
+    std = torch.tensor([2., 4., 8.]).view(3, 1, 1)
+    expected = torch.stack([((img.flip(0) if flip else img) - mean) / std
+                            for img in imgs])
+    for inputs in (imgs, torch.stack(imgs)):
+        out = prep(dict(inputs=inputs))['inputs']
+        torch.testing.assert_close(out, expected, rtol=0, atol=0)
+    padded = prep(dict(inputs=imgs + [torch.zeros(3, 4, 7)]))['inputs']
+    torch.testing.assert_close(padded[:3, :, :, :6], expected, rtol=0,
+                               atol=0)
+    assert (padded[:3, :, :, 6] == 0).all()
+    uint8 = prep(dict(inputs=[img.to(torch.uint8) for img in imgs]))
+    assert uint8['inputs'].dtype == torch.float32
+    for img, ref in zip(imgs, kept):
+        assert torch.equal(img, ref)
+
+
+def test_img_preprocessor_follows_model_dtype():
+    # after .double() the normalised batch is float64, like the model
+    prep = ImgDataPreprocessor([1.], [2.]).double()
+    out = prep(dict(inputs=[torch.ones(1, 2, 2, dtype=torch.uint8)] * 2))
+    assert out['inputs'].dtype == torch.float64
+    assert (out['inputs'] == 0).all()

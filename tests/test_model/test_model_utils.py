@@ -106,3 +106,27 @@ def test_revert_top_level_sync_bn():
     bn = nn.SyncBatchNorm(3, affine=False)
     out = revert_sync_batchnorm(bn)
     assert not isinstance(out, nn.SyncBatchNorm) and out.weight is None
+
+
+def test_convert_sync_batchnorm_argument_spellings():
+    # The Runner passes cfg.sync_bn positionally: ('torch' | 'mmcv').
+    model = nn.Sequential(nn.BatchNorm2d(2))
+    synced = convert_sync_batchnorm(model, 'torch')
+    assert isinstance(synced[0], nn.SyncBatchNorm)
+    assert synced[0].process_group is None
+    # the documented spelling (module, process_group) works too
+    group = object()  # stands in for a ProcessGroup (not used on CPU)
+    synced = convert_sync_batchnorm(nn.Sequential(nn.BatchNorm2d(2)), group)
+    assert synced[0].process_group is group
+    synced = convert_sync_batchnorm(
+        nn.Sequential(nn.BatchNorm2d(2)), process_group=group)
+    assert synced[0].process_group is group
+    with pytest.raises(ValueError, match="'bad'"):
+        convert_sync_batchnorm(model, 'bad')
+    with pytest.raises(TypeError, match='implementation'):
+        convert_sync_batchnorm(model, group, process_group=group)
+    try:
+        import mmcv  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match='pip install mmcv'):
+            convert_sync_batchnorm(nn.Sequential(nn.BatchNorm2d(2)), 'mmcv')

@@ -141,3 +141,73 @@ def test_errors():
         tta.test_step({})
     with pytest.raises(RuntimeError, match='test_step'):
         tta(torch.ones(1))
+
+
+class _TTADataset(torch.utils.data.Dataset):
+    """What a TestTimeAug pipeline yields: every value holds one entry per
+    augmentation (here: the input and its flip)."""
+
+    def __len__(self):
+        return 5
+
+    def __getitem__(self, i):
+        img = torch.arange(4.) + i
+        return dict(
+            inputs=[img, img.flip(0)],
+            data_samples=[BaseDataElement(idx=i),
+                          BaseDataElement(idx=i)])
+
+
+def test_tta_through_runner_config_rewrite(tmp_path):
+    """The documented test-script rewrite: ``cfg.model = ConfigDict(
+    **cfg.tta_model, module=cfg.model)``, then ``Runner.test()``."""
+    from mmengine.config import Config, ConfigDict
+    from mmengine.evaluator import BaseMetric
+    from mmengine.registry import DATASETS, METRICS
+    from mmengine.runner import Runner
+
+    seen = []
+
+    class CollectScores(BaseMetric):
+
+        def process(self, data_batch, data_samples):
+            self.results += [(s['idx'], s['pred_label']['score'])
+                             for s in data_samples]
+
+        def compute_metrics(self, results):
+            seen.extend(results)
+            return dict(num=len(results))
+
+    names = [(MODELS, '_TTARunnerCls', FlipClassifier),
+             (MODELS, '_TTARunnerAvg', AverageClsScoreTTA),
+             (DATASETS, '_TTARunnerData', _TTADataset),
+             (METRICS, '_TTARunnerMetric', CollectScores)]
+    for registry, name, cls in names:
+        registry.register_module(name=name, module=cls, force=True)
+    try:
+        cfg = Config(dict(
+            model=dict(type='_TTARunnerCls'),
+            tta_model=dict(type='_TTARunnerAvg'),
+            work_dir=str(tmp_path),
+            experiment_name='tta_runner',
+            test_dataloader=dict(
+                dataset=dict(type='_TTARunnerData'),
+                sampler=dict(type='DefaultSampler', shuffle=False),
+                batch_size=2),
+            test_evaluator=dict(type='_TTARunnerMetric'),
+            test_cfg=dict()))
+        cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+        runner = Runner.from_cfg(cfg)
+        assert isinstance(runner.model, AverageClsScoreTTA)
+        assert runner.test() == dict(num=5)
+        assert sorted(r[0] for r in seen) == list(range(5))
+        inner = runner.model.module
+        with torch.no_grad():
+            for idx, score in seen:
+                img = torch.arange(4.) + idx
+                expected = (inner.linear(img).softmax(-1) +
+                            inner.linear(img.flip(0)).softmax(-1)) / 2
+                assert torch.allclose(score, expected)
+    finally:
+        for registry, name, _ in names:
+            registry.module_dict.pop(name, None)

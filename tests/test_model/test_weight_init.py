@@ -183,3 +183,20 @@ def test_ex_mod_08_constant_init_cfg():
     module.conv = nn.Conv2d(3, 4, 3)
     module.init_weights()
     assert _full(module.conv.weight, 1) and _full(module.conv.bias, 2)
+
+
+def test_cfg_without_layer_or_override_warns():
+    from unittest.mock import patch
+    model = nn.Sequential(nn.Conv2d(1, 1, 1))
+    before = model[0].weight.detach().clone()
+    with patch('mmengine.model.weight_init.print_log') as log:
+        initialize(model, dict(type='Constant', val=3))
+        initialize(model, dict(type=ConstantInit, val=3))
+    assert log.call_count == 2
+    assert 'neither `layer` nor `override`' in log.call_args[0][0]
+    assert torch.equal(model[0].weight, before)  # nothing initialised
+    with patch('mmengine.model.weight_init.print_log') as log:
+        initialize(model, dict(type='Constant', val=3, layer='Conv2d'))
+        initialize(model, dict(type='Constant', val=4,
+                               override=dict(name='0')))
+    assert log.call_count == 0 and _full(model[0].weight, 4)

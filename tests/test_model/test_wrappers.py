@@ -164,7 +164,7 @@ class TestWrappersDistributed(MultiProcessTestCase):
         assert isinstance(ddp.test_step(data), torch.Tensor)
         assert model.data_preprocessor.calls == calls + 2
 
-        with pytest.raises(TypeError, match='dict, list or tuple'):
+        with pytest.raises(TypeError, match='dict, tuple or list'):
             ddp._run_forward(torch.ones(1, 3), mode='tensor')
         # tuple data is unpacked positionally
         out = ddp._run_forward((data['inputs'], ), mode='predict')

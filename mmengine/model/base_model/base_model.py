@@ -8,6 +8,7 @@ import torch.nn as nn
 
 from mmengine.registry import MODELS
 from ..base_module import BaseModule
+from ..utils import run_forward
 from .data_preprocessor import BaseDataPreprocessor, _accelerator_device
 
 __all__ = ['BaseModel']
@@ -116,9 +117,13 @@ class BaseModel(BaseModule, metaclass=ABCMeta):
                     isinstance(v, torch.Tensor) for v in value):
                 reduced.append((name, _sum([v.mean() for v in value])))
             else:
+                got = type(value).__name__
+                if isinstance(value, (list, tuple)):
+                    got += (' of ' + str([type(v).__name__ for v in value])
+                            if value else ' (empty)')
                 raise TypeError(
                     f'parse_losses: the value of {name!r} must be a tensor or'
-                    f' a list of tensors, but got {type(value).__name__}')
+                    f' a non-empty list of tensors, but got {got}')
         loss_terms = [value for name, value in reduced if 'loss' in name]
         if not loss_terms:
             raise ValueError(
@@ -203,10 +208,4 @@ class BaseModel(BaseModule, metaclass=ABCMeta):
                      mode: str) -> Union[Dict[str, torch.Tensor], list]:
         """Call ``self(**data, mode=mode)`` for a dict, ``self(*data,
         mode=mode)`` for a tuple/list."""
-        if isinstance(data, dict):
-            return self(**data, mode=mode)
-        if isinstance(data, (list, tuple)):
-            return self(*data, mode=mode)
-        raise TypeError('The output of the data preprocessor should be a '
-                        'dict, tuple or list to unpack into forward, but got '
-                        f'{type(data).__name__}')
+        return run_forward(self, data, mode)

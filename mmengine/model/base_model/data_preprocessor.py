@@ -22,6 +22,17 @@ class BaseDataPreprocessor(nn.Module):
     """Move every tensor of a batch to the preprocessor's device.
 
     The device follows the model: ``BaseModel.to/cuda/cpu/...`` update it.
+    ``train_step`` calls it with ``training=True``, ``val_step`` and
+    ``test_step`` with ``training=False``.
+
+    Subclasses are the place for work on the whole batch on the model's
+    device: normalising after the transfer (a uint8 batch moves 4x fewer
+    bytes than a float one), batch-level augmentation such as MixUp (only
+    when ``training``), and adapting the dataloader's output to the
+    signature of ``forward`` (e.g. a tuple to a dict). Per-sample geometric
+    work (crop, resize) belongs in the dataset transforms. The returned
+    structure may be anything that unpacks into ``forward``: a dict is
+    passed as keyword arguments, a tuple/list as positional ones.
 
     Args:
         non_blocking (bool): Copy to the device asynchronously (useful with
@@ -206,8 +217,14 @@ class ImgDataPreprocessor(BaseDataPreprocessor):
             self.batch_augments = nn.ModuleList(augments) if all(
                 isinstance(a, nn.Module) for a in augments) else augments
 
-    def _normalize(self, img: torch.Tensor, batched: bool) -> torch.Tensor:
+    def _normalize(self,
+                   img: torch.Tensor,
+                   batched: bool,
+                   owned: bool = False) -> torch.Tensor:
+        """Flip channels, cast to float and normalise; ``owned`` says that
+        ``img`` is a temporary that may be modified in place."""
         channel_dim = 1 if batched else 0
+        src = img
         if self._channel_conversion:
             if img.shape[channel_dim] != 3:
                 raise ValueError(
@@ -222,7 +239,17 @@ class ImgDataPreprocessor(BaseDataPreprocessor):
                     'ImgDataPreprocessor: with 3-value mean/std the input '
                     'images must have 3 channels (CHW or NCHW), but got '
                     f'shape {tuple(img.shape)}')
-            img = (img - self.mean) / self.std
+            if (img is not src or owned) and torch.promote_types(
+                    img.dtype, self.mean.dtype) == img.dtype:
+                # A fresh tensor: normalise in place. Same values, and no
+                # batch-sized temporaries, whose allocation (page faults)
+                # costs more than the arithmetic on CPU.
+                img.sub_(self.mean).div_(self.std)
+            else:
+                # The caller's tensor (``.float()`` of float32 is a no-op),
+                # or a result type other than float32 (float64 mean/std
+                # after ``model.double()``).
+                img = (img - self.mean) / self.std
         return img
 
     def forward(self, data: dict, training: bool = False) -> Union[dict,
@@ -258,8 +285,25 @@ class ImgDataPreprocessor(BaseDataPreprocessor):
                               self.pad_value)
         elif isinstance(inputs, (list, tuple)) and inputs and all(
                 isinstance(x, torch.Tensor) for x in inputs):
-            batch = stack_batch([self._normalize(x, False) for x in inputs],
-                                self.pad_size_divisor, self.pad_value)
+            for i, img in enumerate(inputs):
+                if img.dim() != 3:
+                    raise ValueError(
+                        'ImgDataPreprocessor: each image of `inputs` should '
+                        f'be a CHW tensor, but image {i} has shape '
+                        f'{tuple(img.shape)}')
+            shape = inputs[0].shape
+            div = self.pad_size_divisor
+            if all(img.shape == shape for img in inputs) and \
+                    shape[1] % div == 0 and shape[2] % div == 0:
+                # Common case (fixed-size crops): nothing to pad, so stack
+                # first and normalise once (a few ops instead of a few per
+                # image; the same values).
+                batch = self._normalize(
+                    torch.stack(inputs), batched=True, owned=True)
+            else:
+                batch = stack_batch(
+                    [self._normalize(x, False) for x in inputs], div,
+                    self.pad_value)
         else:
             raise TypeError(
                 'ImgDataPreprocessor: `inputs` should be an NCHW tensor or a '

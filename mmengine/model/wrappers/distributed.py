@@ -6,6 +6,8 @@ import torch.nn as nn
 from torch.nn.parallel import DataParallel, DistributedDataParallel
 
 from mmengine.registry import MODEL_WRAPPERS
+from .. import utils as model_utils
+from ..utils import run_forward
 
 __all__ = ['MMDistributedDataParallel']
 
@@ -14,20 +16,37 @@ MODEL_WRAPPERS.register_module(module=DistributedDataParallel)
 MODEL_WRAPPERS.register_module(module=DataParallel)
 
 
-def run_forward(wrapper: nn.Module, data: Union[dict, tuple, list],
-                mode: str) -> Any:
-    """Call ``wrapper(**data, mode=mode)`` or ``wrapper(*data, mode=mode)``.
+def wrapper_train_step(wrapper: nn.Module,
+                       data: Union[dict, tuple, list],
+                       optim_wrapper,
+                       detect_anomalous: bool = False) -> Dict[str, Any]:
+    """``train_step`` of a wrapper whose ``module`` is a ``BaseModel``.
 
-    Going through the wrapper's ``__call__`` (not ``wrapper.module``) is what
-    makes DDP/FSDP register their gradient synchronisation hooks.
+    Like ``BaseModel.train_step``, except that the ``'loss'`` forward goes
+    through ``wrapper._run_forward``, i.e. the wrapper's own ``__call__``
+    (DDP/FSDP synchronise gradients only then), and ``optim_context``
+    receives the wrapper (so DDP's ``no_sync`` is entered on
+    gradient-accumulation steps).
+
+    Args:
+        wrapper (nn.Module): The model wrapper.
+        data (dict | tuple | list): A batch from the dataloader.
+        optim_wrapper (OptimWrapper): Updates the parameters.
+        detect_anomalous (bool): Log the parameters outside the loss graph
+            (before the backward, while the graph is alive).
+
+    Returns:
+        dict: The ``log_vars`` of ``wrapper.module.parse_losses``.
     """
-    if isinstance(data, dict):
-        return wrapper(**data, mode=mode)
-    if isinstance(data, (list, tuple)):
-        return wrapper(*data, mode=mode)
-    raise TypeError('The output of the data_preprocessor must be a dict, '
-                    f'list or tuple to be unpacked into forward, but got '
-                    f'{type(data)}')
+    with optim_wrapper.optim_context(wrapper):
+        data = wrapper.module.data_preprocessor(data, training=True)
+        losses = wrapper._run_forward(data, mode='loss')
+    parsed_loss, log_vars = wrapper.module.parse_losses(losses)
+    if detect_anomalous:
+        # looked up at call time so that it can be patched in tests.
+        model_utils.detect_anomalous_params(parsed_loss, model=wrapper)
+    optim_wrapper.update_params(parsed_loss)
+    return log_vars
 
 
 @MODEL_WRAPPERS.register_module()
@@ -75,16 +94,8 @@ class MMDistributedDataParallel(DistributedDataParallel):
         Returns:
             dict[str, torch.Tensor]: The ``log_vars`` of ``parse_losses``.
         """
-        with optim_wrapper.optim_context(self):
-            data = self.module.data_preprocessor(data, training=True)
-            losses = self._run_forward(data, mode='loss')
-        parsed_loss, log_vars = self.module.parse_losses(losses)
-        if self.detect_anomalous_params:
-            # Before the backward, while the whole graph is still alive.
-            from mmengine.model.utils import detect_anomalous_params
-            detect_anomalous_params(parsed_loss, model=self)
-        optim_wrapper.update_params(parsed_loss)
-        return log_vars
+        return wrapper_train_step(self, data, optim_wrapper,
+                                  self.detect_anomalous_params)
 
     def val_step(self, data: Union[dict, tuple, list]) -> list:
         """Return the predictions of ``module.val_step(data)``."""

@@ -14,7 +14,8 @@ from torch.distributed.fsdp import (BackwardPrefetch, CPUOffload,
                                     ShardingStrategy)
 
 from mmengine.registry import FUNCTIONS, MODEL_WRAPPERS
-from .distributed import run_forward
+from ..utils import run_forward
+from .distributed import wrapper_train_step
 
 __all__ = ['MMFullyShardedDataParallel']
 
@@ -182,22 +183,15 @@ class MMFullyShardedDataParallel(FullyShardedDataParallel):
         Returns:
             dict[str, torch.Tensor]: The ``log_vars`` of ``parse_losses``.
         """
-        with optim_wrapper.optim_context(self):
-            data = self.module.data_preprocessor(data, training=True)
-            losses = self._run_forward(data, mode='loss')
-        parsed_loss, log_vars = self.module.parse_losses(losses)
-        optim_wrapper.update_params(parsed_loss)
-        return log_vars
+        return wrapper_train_step(self, data, optim_wrapper)
 
     def val_step(self, data: Union[dict, tuple, list]) -> list:
         """Predict through FSDP's forward (which gathers the shards)."""
         data = self.module.data_preprocessor(data, False)
         return self._run_forward(data, mode='predict')
 
-    def test_step(self, data: Union[dict, tuple, list]) -> list:
-        """Predict through FSDP's forward (which gathers the shards)."""
-        data = self.module.data_preprocessor(data, False)
-        return self._run_forward(data, mode='predict')
+    # FSDP must gather the shards for testing too: same path as val_step.
+    test_step = val_step
 
     def _run_forward(self, data: Union[dict, tuple, list], mode: str) -> Any:
         """Unpack ``data`` into FSDP's forward with ``mode``."""
