@@ -183,6 +183,7 @@ class Runner(BuilderMixin, HookMixin, CheckpointMixin):
             self._experiment_name = f'{stem}_{self._timestamp}'
         else:
             self._experiment_name = self._timestamp
+        self._experiment_name = _unique_experiment_name(self._experiment_name)
         self._log_dir = osp.join(self.work_dir, self.timestamp)
         mkdir_or_exist(self._log_dir)
 
@@ -637,3 +638,29 @@ class Runner(BuilderMixin, HookMixin, CheckpointMixin):
     def val_begin(self) -> int:
         """int: First epoch/iteration that may validate."""
         return self.train_loop.val_begin  # type: ignore
+
+
+def _unique_experiment_name(name: str) -> str:
+    """``name``, or ``name_1``, ``name_2``, ... when another runner of this
+    process already uses it.
+
+    The experiment name keys the runner's logger, message hub, visualizer
+    and default scope (global instances). Two runners started in the same
+    second would otherwise share them: the second would log into the
+    first one's history, and components bound to the current message hub
+    (e.g. the optimizer wrapper's ``grad_norm``) would write to the wrong
+    one.
+    """
+    from mmengine.logging import MessageHub, MMLogger
+    from mmengine.visualization import Visualizer
+
+    def taken(candidate: str) -> bool:
+        return any(
+            cls.check_instance_created(candidate)
+            for cls in (MessageHub, MMLogger, Visualizer, DefaultScope))
+
+    candidate, n = name, 0
+    while taken(candidate):
+        n += 1
+        candidate = f'{name}_{n}'
+    return candidate

@@ -520,3 +520,30 @@ def test_hooks_see_runner_attributes(tmp_path):
     assert seen['iters'] == list(range(12))  # counted before increment
     assert 'loss' in seen['outputs']
     assert seen['metrics'] == [(2, dict(acc=1)), (3, dict(acc=1))]
+
+
+def test_runners_started_in_the_same_second_do_not_share_state(
+        tmp_path, monkeypatch):
+    """Same timestamp, no experiment name: each runner still gets its own
+    logger, message hub and visualizer, so the second run's logs (e.g. the
+    optimizer wrapper's grad_norm) land in its own history."""
+    import time
+    import types
+
+    import mmengine.runner.runner as runner_module
+    frozen = types.SimpleNamespace(
+        time=time.time,
+        localtime=time.localtime,
+        strftime=lambda fmt, t=None: '20260101_000000')
+    monkeypatch.setattr(runner_module, 'time', frozen)
+    clip = dict(optim_wrapper=dict(
+        optimizer=dict(type='SGD', lr=0.01), clip_grad=dict(max_norm=1.0)))
+    first = Runner(**_cfg(tmp_path / 'a', **clip, experiment_name=None))
+    second = Runner(**_cfg(tmp_path / 'b', **clip, experiment_name=None))
+    assert first.experiment_name != second.experiment_name
+    assert first.message_hub is not second.message_hub
+    assert first.visualizer is not second.visualizer
+    assert first.logger is not second.logger
+    second.train()
+    assert len(second.message_hub.get_scalar('train/grad_norm').data[0]) > 0
+    assert 'train/grad_norm' not in first.message_hub.log_scalars
