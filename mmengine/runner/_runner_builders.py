@@ -393,8 +393,12 @@ class BuilderMixin:
             return Evaluator(evaluator)  # type: ignore
         if isinstance(evaluator, list):
             return Evaluator(evaluator)  # type: ignore
-        raise TypeError('evaluator should be one of dict, list of dict, and '
-                        f'Evaluator, but got {evaluator}')
+        # A bare metric instance is refused too (conformance): wrap it as
+        # dict(metrics=metric) or Evaluator(metric).
+        raise TypeError('evaluator should be a metric config dict, a list of '
+                        'them, dict(metrics=...) or an Evaluator, but got '
+                        f'{type(evaluator).__name__}: {evaluator!r} (wrap a '
+                        'metric instance as dict(metrics=metric))')
 
     @staticmethod
     def build_dataloader(dataloader: Union[DataLoader, Dict],

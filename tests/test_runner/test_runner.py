@@ -547,3 +547,14 @@ def test_runners_started_in_the_same_second_do_not_share_state(
     second.train()
     assert len(second.message_hub.get_scalar('train/grad_norm').data[0]) > 0
     assert 'train/grad_norm' not in first.message_hub.log_scalars
+
+
+def test_build_evaluator_refuses_a_bare_metric_with_a_hint(tmp_path):
+    from mmengine.evaluator import Evaluator
+    runner = Runner(**_cfg(tmp_path))
+    with pytest.raises(TypeError, match=r'wrap a metric instance as '
+                       r'dict\(metrics=metric\)'):
+        runner.build_evaluator(ToyMetric())
+    evaluator = runner.build_evaluator(dict(metrics=ToyMetric()))
+    assert isinstance(evaluator, Evaluator)
+    assert isinstance(evaluator.metrics[0], ToyMetric)
