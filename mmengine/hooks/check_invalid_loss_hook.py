@@ -1,11 +1,41 @@
 """``CheckInvalidLossHook``: detect NaN/Inf losses; stop or skip updates."""
 import math
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
 from mmengine.registry import HOOKS
 from .hook import DATA_BATCH, Hook
+
+# Recorded losses are read at the latest after this many entries, so that
+# a very long interval does not keep an unbounded list of tensors.
+_MAX_PENDING = 1024
+
+
+def _finite_flags(values: List[Any]) -> List[bool]:
+    """Whether each number/tensor of ``values`` is entirely finite.
+
+    One-element tensors of a device are stacked and read with a single
+    copy to the host, i.e. one synchronisation per device.
+    """
+    flags: List[Optional[bool]] = [None] * len(values)
+    groups: Dict[Any, List[int]] = {}
+    for i, value in enumerate(values):
+        if isinstance(value, torch.Tensor):
+            scalar = value.numel() == 1
+            groups.setdefault((value.device, scalar), []).append(i)
+        else:
+            flags[i] = math.isfinite(value)
+    for (_, scalar), indexes in groups.items():
+        if scalar:
+            stacked = torch.stack([values[i].reshape(()) for i in indexes])
+            finite = torch.isfinite(stacked)
+        else:
+            finite = torch.stack(
+                [torch.isfinite(values[i]).all() for i in indexes])
+        for i, ok in zip(indexes, finite.tolist()):
+            flags[i] = bool(ok)
+    return flags  # type: ignore
 
 
 class InvalidLossError(AssertionError, FloatingPointError):
@@ -24,12 +54,13 @@ class CheckInvalidLossHook(Hook):
     The checked values are the entries of the training step's outputs whose
     key contains ``'loss'`` (or the keys in ``loss_keys``).
 
-    ``policy='stop'`` (default): every iteration the hook folds
-    ``isfinite`` of each loss into a flag on the loss's own device (no
-    host-device synchronisation), and every ``interval`` iterations (and
-    when training ends) reads the flags once. If a loss was invalid it
-    raises :class:`InvalidLossError` naming the first bad iteration (1-based)
-    and the loss keys, so no NaN can slip through between two checks.
+    ``policy='stop'`` (default): every iteration the hook only keeps a
+    reference to each (detached) loss, with no host-device synchronisation;
+    every ``interval`` iterations (and when training ends, or once 1024
+    losses are waiting) it reads them all at once, one copy per device.
+    If a loss was invalid it raises :class:`InvalidLossError` naming the
+    first bad iteration (1-based) and the loss keys, so no NaN can slip
+    through between two checks.
 
     ``policy='skip'``: the hook guards ``update_params`` of the runner's
     optimizer wrapper(s) during training; a non-finite loss is not
@@ -81,8 +112,9 @@ class CheckInvalidLossHook(Hook):
     # ------------------------------------------------------------------
     # detection without synchronisation
     def _reset_flags(self) -> None:
-        self._bad: Dict[str, Any] = {}  # key -> bool tensor or bool
-        self._first_bad: Any = -1  # 0-based iteration, tensor or int
+        # (0-based iteration, key, detached tensor or number) of the losses
+        # recorded since the last check.
+        self._pending: List[Tuple[int, str, Any]] = []
 
     def _keys(self, outputs: dict) -> List[str]:
         if self.loss_keys is not None:
@@ -95,37 +127,34 @@ class CheckInvalidLossHook(Hook):
         return [k for k in outputs if 'loss' in k]
 
     def _accumulate(self, outputs: dict, iteration: int) -> None:
+        """Remember the losses of ``iteration``; nothing is read yet."""
+        pending = self._pending
         for key in self._keys(outputs):
             value = outputs[key]
             if isinstance(value, torch.Tensor):
-                bad = ~torch.isfinite(value.detach()).all()
-                first = self._first_bad
-                if not isinstance(first, torch.Tensor):
-                    first = torch.full((), first, device=bad.device)
-                self._first_bad = torch.where(first.lt(0) & bad,
-                                              torch.full_like(first,
-                                                              iteration),
-                                              first)
+                pending.append((iteration, key, value.detach()))
             elif isinstance(value, (int, float)):
-                bad = not math.isfinite(value)
-                if bad and isinstance(self._first_bad, int) and \
-                        self._first_bad < 0:
-                    self._first_bad = iteration
+                pending.append((iteration, key, value))
             else:
                 raise TypeError(
                     f'CheckInvalidLossHook: outputs[{key!r}] must be a '
                     f'number or tensor, but got {type(value).__name__}')
-            old = self._bad.get(key)
-            self._bad[key] = bad if old is None else old | bad
+        # Bounds memory when the interval is very long.
+        if len(pending) >= _MAX_PENDING:
+            self._check()
 
     def _check(self) -> None:
-        """Read the flags (one sync) and raise if a loss was invalid."""
-        if not self._bad:
+        """Read the recorded losses (one read per device) and raise if one
+        was invalid."""
+        pending, self._pending = self._pending, []
+        if not pending:
             return
-        invalid = [key for key, bad in self._bad.items() if bool(bad)]
-        first = int(self._first_bad)
-        self._reset_flags()
-        if invalid:
+        finite = _finite_flags([value for _, _, value in pending])
+        bad = [(it, key) for (it, key, _), ok in zip(pending, finite)
+               if not ok]
+        if bad:
+            first = bad[0][0]
+            invalid = list(dict.fromkeys(key for _, key in bad))
             raise InvalidLossError(
                 f'Loss became infinite or NaN at iteration {first + 1} '
                 f'(invalid keys: {invalid}); training is stopped '

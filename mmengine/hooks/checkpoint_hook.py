@@ -4,6 +4,7 @@ import io
 import logging
 import os.path as osp
 import re
+import string
 import warnings
 from collections import deque
 from math import inf
@@ -15,6 +16,7 @@ from mmengine.fileio import get_file_backend, put_text
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 from .hook import DATA_BATCH, Hook
+from .metric_rule import GREATER_KEYS, LESS_KEYS, RULE_MAP, infer_rule
 
 # Characters that are not allowed, or awkward, in file names.
 _ILLEGAL_FILENAME_CHARS = re.compile(r'[\\/:*?"<>|\s]')
@@ -37,6 +39,25 @@ def _as_str_list(name: str, value: Union[str, Sequence[str]]) -> List[str]:
                     f'but got {value!r}')
 
 
+def _check_filename_tmpl(tmpl: Any) -> None:
+    """``tmpl`` must format one number into a distinct plain file name."""
+    expected = ("a str with one replacement field for the epoch/iteration "
+                "number, such as 'epoch_{}.pth' or 'ckpt_{:04d}.pth'")
+    if not isinstance(tmpl, str):
+        raise TypeError(f'CheckpointHook: filename_tmpl must be {expected}, '
+                        f'but got {type(tmpl).__name__}: {tmpl!r}')
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(tmpl)
+                  if f is not None]
+        names = {tmpl.format(1), tmpl.format(2)}
+    except (ValueError, IndexError, KeyError) as e:
+        raise ValueError(f'CheckpointHook: filename_tmpl must be {expected}, '
+                         f'but got {tmpl!r} ({e})') from None
+    if len(fields) != 1 or len(names) != 2:
+        raise ValueError(f'CheckpointHook: filename_tmpl must be {expected}, '
+                         f'but got {tmpl!r}')
+
+
 @HOOKS.register_module()
 class CheckpointHook(Hook):
     """Saves checkpoints periodically, at the end, and for the best metric.
@@ -50,7 +71,9 @@ class CheckpointHook(Hook):
     ``runner.message_hub`` (saved in every checkpoint): ``last_ckpt``,
     ``keep_ckpt_ids`` (for ``max_keep_ckpts``), and ``best_score`` /
     ``best_ckpt`` (``best_score_<key>`` / ``best_ckpt_<key>`` when several
-    metrics are tracked).
+    metrics are tracked). When the validation right after a periodic save
+    finds a new best, the best-score entries are patched into that
+    checkpoint file, so resuming from it keeps tracking the right best.
 
     Args:
         interval (int): Save every ``interval`` epochs (``by_epoch=True``) or
@@ -98,16 +121,10 @@ class CheckpointHook(Hook):
 
     priority = 'VERY_LOW'
 
-    rule_map: Dict[str, Callable[[float, float], bool]] = {
-        'greater': lambda x, y: x > y,
-        'less': lambda x, y: x < y
-    }
+    rule_map: Dict[str, Callable[[float, float], bool]] = RULE_MAP
     init_value_map = {'greater': -inf, 'less': inf}
-    _default_greater_keys = [
-        'acc', 'top', 'AR@', 'auc', 'precision', 'mAP', 'mDice', 'mIoU',
-        'mAcc', 'aAcc'
-    ]
-    _default_less_keys = ['loss']
+    _default_greater_keys = GREATER_KEYS
+    _default_less_keys = LESS_KEYS
 
     def __init__(self,
                  interval: int = -1,
@@ -151,10 +168,8 @@ class CheckpointHook(Hook):
             backend_args = file_client_args
         if filename_tmpl is None:
             filename_tmpl = 'epoch_{}.pth' if by_epoch else 'iter_{}.pth'
-        elif not isinstance(filename_tmpl, str) or '{}' not in filename_tmpl:
-            raise ValueError('CheckpointHook: filename_tmpl must be a str '
-                             "with one '{}' for the epoch/iteration number, "
-                             f'but got {filename_tmpl!r}')
+        else:
+            _check_filename_tmpl(filename_tmpl)
 
         self.interval = interval
         self.by_epoch = by_epoch
@@ -241,18 +256,7 @@ class CheckpointHook(Hook):
     # ------------------------------------------------------------------
     # rules
     def _infer_rule(self, key: str) -> Optional[str]:
-        key_lc = key.lower()
-        greater = [k.lower() for k in self.greater_keys]
-        less = [k.lower() for k in self.less_keys]
-        if key_lc in less:
-            return 'less'
-        if key_lc in greater:
-            return 'greater'
-        if any(k in key_lc for k in greater):
-            return 'greater'
-        if any(k in key_lc for k in less):
-            return 'less'
-        return None
+        return infer_rule(key, self.greater_keys, self.less_keys)
 
     def _init_rule(self, rules: List[Optional[str]],
                    key_indicators: List[str]) -> None:
@@ -358,16 +362,12 @@ class CheckpointHook(Hook):
                 self.file_backend.join_path(self.out_dir,
                                             self.filename_tmpl.format(old)))
 
-    def _write(self,
-               runner,
-               filename: str,
-               meta: Optional[dict] = None) -> None:
+    def _write(self, runner, filename: str) -> None:
         runner.save_checkpoint(
             self.out_dir,
             filename,
             save_optimizer=self.save_optimizer,
             save_param_scheduler=self.save_param_scheduler,
-            meta=meta,
             by_epoch=self.by_epoch,
             backend_args=self.backend_args)
         if is_main_process():
@@ -423,7 +423,7 @@ class CheckpointHook(Hook):
         ckpt_filename = self.filename_tmpl.format(step)
         hub = runner.message_hub
         single = len(self.key_indicators) == 1
-        updated = False
+        updated: Dict[str, Any] = {}  # runtime info changed by this call
         for key in self.key_indicators:
             if key not in metrics:
                 raise KeyError(
@@ -446,7 +446,6 @@ class CheckpointHook(Hook):
                 self.key_indicators.index(key)]])
             if not self.is_better_than[key](score, best):
                 continue
-            updated = True
             hub.update_info(score_key, score)
             old_path = self.best_ckpt_path if single \
                 else self.best_ckpt_path_dict.get(key)
@@ -457,6 +456,7 @@ class CheckpointHook(Hook):
                 self.best_ckpt_path = new_path
             self.best_ckpt_path_dict[key] = new_path
             hub.update_info(ckpt_key, new_path)
+            updated.update({score_key: score, ckpt_key: new_path})
             runner.save_checkpoint(
                 self.out_dir,
                 filename=name,
@@ -472,12 +472,45 @@ class CheckpointHook(Hook):
                     and self._remove(old_path):
                 runner.logger.info(
                     f'The previous best checkpoint {old_path} is removed')
-        # The periodic checkpoint of this step was written before validation;
-        # rewrite it so that a resume from it knows the new best score.
-        # The counters have moved past the saved step, so pass them.
         if updated and self._last_saved_step == step:
-            self._write(runner, ckpt_filename,
-                        dict(epoch=runner.epoch, iter=runner.iter))
+            self._patch_runtime_info(
+                self.file_backend.join_path(self.out_dir, ckpt_filename),
+                updated)
+
+    def _patch_runtime_info(self, path: str, info: Dict[str, Any]) -> None:
+        """Write ``info`` into the message hub state of checkpoint ``path``.
+
+        The periodic checkpoint of a step is written before the validation
+        of that step, so it does not know the best score found by that
+        validation; a run resumed from it would compare later scores with an
+        older best and leave the new best file behind. Only the runtime info
+        is patched (the file is read back and rewritten atomically), so the
+        rest of the checkpoint, including the training position used for an
+        exact resume, stays as it was saved.
+        """
+        if not is_main_process():
+            return
+        import torch
+        from mmengine.runner.checkpoint import save_checkpoint
+        checkpoint = torch.load(
+            io.BytesIO(self.file_backend.get(path)),
+            map_location='cpu',
+            weights_only=True)
+        hub_state = checkpoint.get('message_hub')
+        if not isinstance(hub_state, dict) or not isinstance(
+                hub_state.get('runtime_info'), dict):
+            print_log(
+                f'CheckpointHook: {path} has no message hub state, so it '
+                'does not record the new best score; a run resumed from it '
+                'restarts best-checkpoint tracking.',
+                logger='current',
+                level=logging.WARNING)
+            return
+        hub_state['runtime_info'].update(info)
+        resumed_keys = hub_state.get('resumed_keys')
+        if isinstance(resumed_keys, dict):
+            resumed_keys.update({key: True for key in info})
+        save_checkpoint(checkpoint, path, backend_args=self.backend_args)
 
     # ------------------------------------------------------------------
     # published checkpoints

@@ -5,6 +5,7 @@ from typing import Dict, Optional, Tuple
 
 from mmengine.registry import HOOKS
 from .hook import Hook
+from .metric_rule import GREATER_KEYS, LESS_KEYS, RULE_MAP, infer_rule
 
 
 @HOOKS.register_module()
@@ -37,12 +38,9 @@ class EarlyStoppingHook(Hook):
 
     priority = 'LOWEST'
 
-    rule_map = {'greater': lambda x, y: x > y, 'less': lambda x, y: x < y}
-    _default_greater_keys = [
-        'acc', 'top', 'AR@', 'auc', 'precision', 'mAP', 'mDice', 'mIoU',
-        'mAcc', 'aAcc'
-    ]
-    _default_less_keys = ['loss']
+    rule_map = RULE_MAP
+    _default_greater_keys = GREATER_KEYS
+    _default_less_keys = LESS_KEYS
 
     def __init__(self,
                  monitor: str,
@@ -74,17 +72,9 @@ class EarlyStoppingHook(Hook):
         self.best_score = -math.inf if rule == 'greater' else math.inf
 
     def _init_rule(self, monitor: str) -> str:
-        greater = [key.lower() for key in self._default_greater_keys]
-        less = [key.lower() for key in self._default_less_keys]
-        monitor_lc = monitor.lower()
-        if monitor_lc in greater:
-            return 'greater'
-        if monitor_lc in less:
-            return 'less'
-        if any(key in monitor_lc for key in greater):
-            return 'greater'
-        if any(key in monitor_lc for key in less):
-            return 'less'
+        rule = infer_rule(monitor)
+        if rule is not None:
+            return rule
         raise ValueError(f'EarlyStoppingHook: cannot infer the rule for '
                          f'{monitor!r}; set rule="greater" or rule="less"')
 

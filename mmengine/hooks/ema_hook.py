@@ -67,11 +67,18 @@ class EMAHook(Hook):
         self.ema_model = None
 
     def before_run(self, runner) -> None:
-        """Build the averaged model from the (unwrapped) live model."""
+        """Build the averaged model from the (unwrapped) live model.
+
+        A second run of the same runner (``runner.train()`` then
+        ``runner.test()``) keeps the averaged model, so the test uses the
+        averaged weights of the training.
+        """
         from mmengine.model import is_model_wrapper
         model = runner.model
         if is_model_wrapper(model):
             model = model.module
+        if self.ema_model is not None and self.src_model is model:
+            return
         self.src_model = model
         self.ema_model = MODELS.build(
             self.ema_cfg, default_args=dict(model=self.src_model))

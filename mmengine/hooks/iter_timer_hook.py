@@ -31,11 +31,15 @@ class IterTimerHook(Hook):
         self.time_sec_test_val = 0.0  # seconds in the current val/test epoch
         self.start_iter = 0
         self.t = 0.0  # time at which the current iteration started
+        # runner.max_iters, read once per training run instead of per
+        # iteration (None until before_train or the first train iteration).
+        self._max_iters: Optional[int] = None
 
     def before_train(self, runner) -> None:
-        """Remember where training (re)starts, for the ETA."""
+        """Remember where training (re)starts and ends, for the ETA."""
         self.time_sec_tot = 0.0
         self.start_iter = runner.iter
+        self._max_iters = runner.max_iters
 
     def _before_epoch(self, runner, mode: str = 'train') -> None:
         """Start the clock for the epoch's first iteration."""
@@ -70,9 +74,11 @@ class IterTimerHook(Hook):
         hub.update_scalar(f'{mode}/time', iter_time)
         if mode == 'train':
             self.time_sec_tot += iter_time
-            done = runner.iter - self.start_iter + 1
-            eta = self.time_sec_tot / done * (runner.max_iters - runner.iter -
-                                              1)
+            cur_iter = runner.iter
+            if self._max_iters is None:
+                self._max_iters = runner.max_iters
+            eta = self.time_sec_tot / (cur_iter - self.start_iter + 1) * (
+                self._max_iters - cur_iter - 1)
         else:
             dataloader = runner.val_dataloader if mode == 'val' \
                 else runner.test_dataloader

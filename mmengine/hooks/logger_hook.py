@@ -66,6 +66,12 @@ class LoggerHook(Hook):
             iteration-based training. Defaults to True.
         backend_args (dict, optional): Arguments of the ``out_dir`` storage
             backend. Defaults to None.
+        by_epoch (bool, optional): MMCV-era name of ``log_metric_by_epoch``,
+            accepted with a ``DeprecationWarning`` (the line format follows
+            ``log_processor=dict(by_epoch=...)``).
+        reset_flag (bool, optional): MMCV-era argument without effect
+            (the message hub keeps the history); accepted with a
+            ``DeprecationWarning``.
     """
 
     priority = 'BELOW_NORMAL'
@@ -79,7 +85,24 @@ class LoggerHook(Hook):
                  keep_local: bool = True,
                  file_client_args: Optional[dict] = None,
                  log_metric_by_epoch: bool = True,
-                 backend_args: Optional[dict] = None) -> None:
+                 backend_args: Optional[dict] = None,
+                 by_epoch: Optional[bool] = None,
+                 reset_flag: Optional[bool] = None) -> None:
+        if by_epoch is not None:
+            _check_bool('by_epoch', by_epoch)
+            warnings.warn(
+                'LoggerHook(by_epoch=...) is the MMCV-era name of '
+                '`log_metric_by_epoch` and is deprecated; the format of the '
+                'log lines is set by `log_processor=dict(by_epoch=...)`.',
+                DeprecationWarning,
+                stacklevel=2)
+            log_metric_by_epoch = by_epoch
+        if reset_flag is not None:
+            warnings.warn(
+                'LoggerHook(reset_flag=...) has no effect in MMEngine (the '
+                'log history lives in the message hub) and is deprecated.',
+                DeprecationWarning,
+                stacklevel=2)
         _check_positive_int('interval', interval)
         _check_bool('ignore_last', ignore_last)
         _check_positive_int('interval_exp_name', interval_exp_name)
@@ -116,22 +139,33 @@ class LoggerHook(Hook):
         self.log_metric_by_epoch = log_metric_by_epoch
         self.backend_args = backend_args
         self.out_dir: Optional[str] = None
+        # The argument, kept apart from the resolved self.out_dir so that a
+        # second run (train, then test) does not nest the folder twice.
+        self._out_dir_arg: Optional[str] = None
         self.file_backend = None
         if out_dir is not None:
-            self.out_dir = str(out_dir)
+            self.out_dir = self._out_dir_arg = str(out_dir)
             self.file_backend = get_file_backend(
                 self.out_dir, backend_args=backend_args)
         self.json_log_path: Optional[str] = None
+        self._len_of: Any = None  # the loader whose length is cached
+        self._train_len = 0
 
     def before_run(self, runner) -> None:
         """Resolve ``out_dir`` and the name of the JSON scalar log."""
-        if self.out_dir is not None and self.file_backend is not None:
+        if self._out_dir_arg is not None and self.file_backend is not None:
             # Logs go to <out_dir>/<last level of work_dir>.
             basename = osp.basename(str(runner.work_dir).rstrip(osp.sep))
-            self.out_dir = self.file_backend.join_path(self.out_dir, basename)
+            self.out_dir = self.file_backend.join_path(
+                self._out_dir_arg, basename)
             runner.logger.info(f'Text logs will be saved to {self.out_dir} '
                                'after the training process.')
         self.json_log_path = f'{runner.timestamp}.json'
+        self._len_of = None
+
+    def before_train_epoch(self, runner) -> None:
+        """Forget the cached loader length (the dataset may change)."""
+        self._len_of = None
 
     def after_train_iter(self,
                          runner,
@@ -139,15 +173,19 @@ class LoggerHook(Hook):
                          data_batch: DATA_BATCH = None,
                          outputs: Optional[dict] = None) -> None:
         """Log the training line every ``interval`` iterations."""
-        end_of_epoch = self.end_of_epoch(runner.train_dataloader, batch_idx)
-        if self.every_n_train_iters(runner,
-                                    self.interval_exp_name) or end_of_epoch:
+        # len(DataLoader) walks sampler objects; the length of the same
+        # loader is looked up once, not every iteration.
+        dataloader = runner.train_dataloader
+        if dataloader is not self._len_of:
+            self._len_of, self._train_len = dataloader, len(dataloader)
+        end_of_epoch = batch_idx + 1 == self._train_len
+        if end_of_epoch or self.every_n_train_iters(runner,
+                                                    self.interval_exp_name):
             runner.logger.info(f'Exp name: {runner.experiment_name}')
         # The trailing iterations of an epoch are logged unless ignore_last,
         # and always when the whole epoch is shorter than the interval.
-        log_tail = end_of_epoch and (
-            not self.ignore_last
-            or len(runner.train_dataloader) <= self.interval)
+        log_tail = end_of_epoch and (not self.ignore_last
+                                     or self._train_len <= self.interval)
         if self.every_n_inner_iters(batch_idx, self.interval) or log_tail:
             tag, log_str = runner.log_processor.get_log_after_iter(
                 runner, batch_idx, 'train')
@@ -161,10 +199,7 @@ class LoggerHook(Hook):
                        data_batch: DATA_BATCH = None,
                        outputs: Optional[Sequence] = None) -> None:
         """Log the validation progress every ``interval`` iterations."""
-        if self.every_n_inner_iters(batch_idx, self.interval):
-            _, log_str = runner.log_processor.get_log_after_iter(
-                runner, batch_idx, 'val')
-            runner.logger.info(log_str)
+        self._log_eval_iter(runner, batch_idx, 'val')
 
     def after_test_iter(self,
                         runner,
@@ -172,9 +207,12 @@ class LoggerHook(Hook):
                         data_batch: DATA_BATCH = None,
                         outputs: Optional[Sequence] = None) -> None:
         """Log the test progress every ``interval`` iterations."""
+        self._log_eval_iter(runner, batch_idx, 'test')
+
+    def _log_eval_iter(self, runner, batch_idx: int, mode: str) -> None:
         if self.every_n_inner_iters(batch_idx, self.interval):
             _, log_str = runner.log_processor.get_log_after_iter(
-                runner, batch_idx, 'test')
+                runner, batch_idx, mode)
             runner.logger.info(log_str)
 
     def after_val_epoch(self,

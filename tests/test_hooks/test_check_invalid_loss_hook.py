@@ -130,6 +130,10 @@ class CountingTensor(torch.Tensor):
         CountingTensor.reads += 1
         return super().__int__()
 
+    def tolist(self):
+        CountingTensor.reads += 1
+        return super().tolist()
+
 
 def test_stop_policy_reads_values_only_at_checks():
     hook = CheckInvalidLossHook(interval=5)
@@ -140,4 +144,32 @@ def test_stop_policy_reads_values_only_at_checks():
     assert CountingTensor.reads == 0
     loss = torch.tensor(1.0).as_subclass(CountingTensor)
     hook.after_train_iter(_runner(4), 4, outputs=dict(loss=loss))
-    assert CountingTensor.reads > 0  # the check at iteration 5
+    assert CountingTensor.reads == 1  # one read for the check at iter 5
+
+
+def test_stop_policy_mixed_devices_shapes_and_long_interval():
+    hook = CheckInvalidLossHook(interval=10**9)
+    # A vector loss and a half-precision loss next to float32 ones.
+    for i in range(3):
+        hook.after_train_iter(
+            _runner(i), i,
+            outputs=dict(loss=torch.tensor(1.0),
+                         loss_vec=torch.ones(3),
+                         loss_half=torch.tensor(1.0, dtype=torch.float16)))
+    bad = dict(loss=torch.tensor(1.0),
+               loss_vec=torch.tensor([1.0, float('nan'), 1.0]),
+               loss_half=torch.tensor(float('inf'), dtype=torch.float16))
+    hook.after_train_iter(_runner(3), 3, outputs=bad)
+    with pytest.raises(InvalidLossError,
+                       match=r"iteration 4 \(invalid keys: "
+                       r"\['loss_vec', 'loss_half'\]\)"):
+        hook.after_train(_runner(3))
+    # Recorded losses are read at the latest every 1024 entries.
+    hook = CheckInvalidLossHook(interval=10**9)
+    for i in range(1023):
+        hook.after_train_iter(_runner(i), i,
+                              outputs=dict(loss=torch.tensor(1.0)))
+    assert len(hook._pending) == 1023
+    hook.after_train_iter(_runner(1023), 1023,
+                          outputs=dict(loss=torch.tensor(1.0)))
+    assert hook._pending == []

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mmengine.evaluator import BaseMetric
-from mmengine.hooks import CheckpointHook
+from mmengine.hooks import CheckpointHook, Hook
 from mmengine.registry import METRICS
 from mmengine.testing import RunnerTestCase
 
@@ -219,6 +219,65 @@ class TestCheckpointHook(RunnerTestCase):
         # Old periodic and best files of the first run were removed.
         assert files == ['best_acc_epoch_4.pth', 'epoch_3.pth', 'epoch_4.pth']
         assert runner.message_hub.get_info('best_score') == 0.7
+
+    def test_resume_from_checkpoint_patched_with_best_is_exact(self):
+        """The periodic checkpoint of a step that improved the best score is
+        patched after validation; resuming from it is still exact."""
+
+        class Interrupt(Hook):
+            priority = 'LOWEST'
+
+            def after_train_iter(self, runner, batch_idx, data_batch=None,
+                                 outputs=None):
+                if runner.iter + 1 == 9:  # first iteration of epoch 3
+                    raise KeyboardInterrupt
+
+        def cfg(resume=False):
+            c = self._cfg(max_epochs=4, interval=1, save_best='acc')
+            c.randomness = dict(seed=1)
+            c.resume = resume
+            return c
+
+        straight = self.build_runner(cfg())
+        straight.train()
+        expected = copy.deepcopy(straight.model.state_dict())
+        self.clear_work_dir()
+        SequenceMetric.calls = 0
+        runner = self.build_runner(cfg())
+        runner.register_hook(Interrupt())
+        with pytest.raises(KeyboardInterrupt):
+            runner.train()
+        # acc 0.1, 0.5: epoch_2.pth was saved before the validation that
+        # made epoch 2 the best, then patched.
+        ckpt = torch.load(
+            osp.join(self.temp_dir.name, 'epoch_2.pth'), weights_only=True)
+        info = ckpt['message_hub']['runtime_info']
+        assert info['best_score'] == 0.5
+        assert info['best_ckpt'].endswith('best_acc_epoch_2.pth')
+        assert ckpt['meta']['epoch'] == 2 and ckpt['meta']['iter'] == 8
+        runner = self.build_runner(cfg(resume=True))
+        runner.train()  # acc 0.3, 0.7
+        assert runner.iter == 16
+        for key, value in runner.model.state_dict().items():
+            assert torch.equal(value, expected[key]), key
+        assert [f for f in _ckpts(self.temp_dir.name) if 'best' in f] == \
+            ['best_acc_epoch_4.pth']
+        assert runner.message_hub.get_info('best_score') == 0.7
+
+    def test_filename_tmpl(self):
+        cfg = self._cfg(
+            max_epochs=2, interval=1, filename_tmpl='ckpt_{:03d}.pth',
+            save_best='acc')
+        self.build_runner(cfg).train()
+        assert _ckpts(self.temp_dir.name) == [
+            'best_acc_ckpt_002.pth', 'ckpt_001.pth', 'ckpt_002.pth'
+        ]
+        for bad in ('ckpt.pth', 'ckpt_{}_{}.pth', 'ckpt_{:q}.pth',
+                    'ckpt_{name}.pth'):
+            with pytest.raises(ValueError, match='filename_tmpl'):
+                CheckpointHook(filename_tmpl=bad)
+        with pytest.raises(TypeError, match='filename_tmpl'):
+            CheckpointHook(filename_tmpl=1)
 
     def test_val_only_does_not_save(self):
         cfg = self._cfg(max_epochs=1, save_best='acc')

@@ -17,6 +17,9 @@ class RecordValWeights(Hook):
     def before_val_epoch(self, runner):
         RecordValWeights.seen['val'] = runner.model.linear1.weight.clone()
 
+    def before_test_epoch(self, runner):
+        RecordValWeights.seen['test'] = runner.model.linear1.weight.clone()
+
     def after_val_epoch(self, runner, metrics=None):
         RecordValWeights.seen['after_val'] = \
             runner.model.linear1.weight.clone()
@@ -31,6 +34,23 @@ class TestEMAHook(RunnerTestCase):
     def tearDown(self):
         HOOKS.module_dict.pop('RecordValWeights', None)
         super().tearDown()
+
+    def test_test_after_train_uses_averaged_weights(self):
+        cfg = copy.deepcopy(self.epoch_based_cfg)
+        cfg.optim_wrapper.optimizer.lr = 0.01
+        cfg.custom_hooks = [
+            dict(type='EMAHook', momentum=0.5),
+            dict(type='RecordValWeights')
+        ]
+        runner = self.build_runner(cfg)
+        runner.train()
+        ema_hook = [h for h in runner.hooks if isinstance(h, EMAHook)][0]
+        ema = ema_hook.ema_model.module.linear1.weight.clone()
+        live = runner.model.linear1.weight.clone()
+        assert not torch.equal(live, ema)
+        runner.test()
+        assert torch.equal(RecordValWeights.seen['test'], ema)
+        assert torch.equal(runner.model.linear1.weight, live)
 
     def test_init_errors(self):
         with pytest.raises(ValueError, match='both set'):

@@ -40,6 +40,30 @@ class TestLoggerHook(RunnerTestCase):
                 LoggerHook(
                     out_dir='x', file_client_args={}, backend_args={})
 
+    def test_mmcv_era_arguments(self):
+        with pytest.warns(DeprecationWarning, match='log_metric_by_epoch'):
+            hook = LoggerHook(by_epoch=False)
+        assert hook.log_metric_by_epoch is False
+        with pytest.warns(DeprecationWarning, match='reset_flag'):
+            LoggerHook(reset_flag=True)
+        with pytest.raises(TypeError, match='by_epoch must be a bool'):
+            LoggerHook(by_epoch='no')
+
+    def test_loader_length_follows_the_loader(self):
+        hook = LoggerHook(interval=100, ignore_last=False)
+        runner = Mock()
+        runner.iter = 0
+        runner.log_processor.get_log_after_iter.return_value = ({}, 'line')
+        runner.train_dataloader = [0] * 5
+        hook.after_train_iter(runner, 4)  # last batch of 5: logged
+        assert runner.logger.info.call_args[0][0] == 'line'
+        runner.logger.info.reset_mock()
+        runner.train_dataloader = [0] * 8  # another loader
+        hook.after_train_iter(runner, 4)
+        runner.logger.info.assert_not_called()
+        hook.after_train_iter(runner, 7)
+        assert runner.logger.info.call_args[0][0] == 'line'
+
     def _train(self, **hook_kwargs):
         cfg = copy.deepcopy(self.epoch_based_cfg)
         cfg.default_hooks = dict(logger=dict(type='LoggerHook', **hook_kwargs))
@@ -105,6 +129,17 @@ class TestLoggerHook(RunnerTestCase):
             osp.join(target, 'vis_data', f'{runner.timestamp}.json'))
         assert not osp.exists(
             osp.join(runner.log_dir, f'{runner.timestamp}.log'))
+
+    def test_out_dir_train_then_test(self):
+        out_dir = osp.join(self.temp_dir.name, 'remote')
+        runner = self._train(out_dir=out_dir)
+        runner.test()  # before_run runs again
+        target = osp.join(out_dir, osp.basename(self.temp_dir.name))
+        assert osp.isfile(osp.join(target, f'{runner.timestamp}.log'))
+        # The test metrics dumped by the second run were copied too.
+        assert osp.isfile(osp.join(target, f'{runner.timestamp}.json'))
+        nested = osp.join(target, osp.basename(self.temp_dir.name))
+        assert not osp.exists(nested)
 
     def test_process_tags(self):
         tags = LoggerHook._process_tags(

@@ -2,9 +2,60 @@ import copy
 from unittest.mock import Mock
 
 import pytest
+import torch
+import torch.nn as nn
 
-from mmengine.hooks import ParamSchedulerHook
+from mmengine.evaluator import BaseMetric
+from mmengine.hooks import Hook, ParamSchedulerHook
+from mmengine.model import BaseModel
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.registry import METRICS
+from mmengine.runner import Runner
 from mmengine.testing import RunnerTestCase
+
+
+class TwoNets(BaseModel):
+    """A GAN-like model: each sub-net has its own optimizer."""
+
+    def __init__(self):
+        super().__init__()
+        self.gen = nn.Linear(2, 1)
+        self.disc = nn.Linear(2, 1)
+
+    def train_step(self, data, optim_wrapper):
+        inputs = torch.stack(data['inputs'])
+        for name in ('gen', 'disc'):
+            with optim_wrapper[name].optim_context(self):
+                loss = getattr(self, name)(inputs).pow(2).mean()
+            optim_wrapper[name].update_params(loss)
+        return dict(loss=loss)
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        return [self.gen(torch.stack(inputs))]
+
+
+class FallingAcc(BaseMetric):
+    """acc 0.5, 0.4, 0.3, ...: never improves after the first."""
+    calls = 0
+
+    def process(self, data_batch, predictions):
+        self.results.append(1)
+
+    def compute_metrics(self, results):
+        FallingAcc.calls += 1
+        return dict(acc=0.6 - 0.1 * FallingAcc.calls)
+
+
+class RecordLr(Hook):
+    priority = 'LOWEST'
+
+    def __init__(self):
+        self.lrs = []
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        self.lrs.append(tuple(
+            runner.optim_wrapper[name].get_lr()['lr'][0]
+            for name in ('gen', 'disc')))
 
 
 def _scheduler(by_epoch, need_val_args=False):
@@ -74,3 +125,50 @@ class TestParamSchedulerHook(RunnerTestCase):
         runner.train()
         lrs = list(runner.message_hub.get_scalar('train/lr').data[0])
         assert lrs == [0.1] * 4 + [0.05] * 8
+
+    def test_optim_wrapper_dict_with_runner(self):
+        """Iteration- and epoch-based and plateau schedulers of two
+        optimizers, through the Runner."""
+        METRICS.register_module(module=FallingAcc, force=True)
+        FallingAcc.calls = 0
+        model = TwoNets()
+        cfg = copy.deepcopy(self.epoch_based_cfg)
+        cfg.train_cfg.max_epochs = 3
+        cfg.train_dataloader.collate_fn = dict(type='pseudo_collate')
+        cfg.val_dataloader.collate_fn = dict(type='pseudo_collate')
+        cfg.val_evaluator = [dict(type='FallingAcc')]
+        cfg.model = None  # objects below: the Runner gets them directly
+        cfg.optim_wrapper = None
+        cfg.param_scheduler = dict(
+            gen=[
+                dict(type='LinearLR', start_factor=0.5, by_epoch=False,
+                     begin=0, end=3),
+                dict(type='MultiStepLR', milestones=[2], by_epoch=True)
+            ],
+            disc=[
+                dict(type='ReduceOnPlateauLR', monitor='acc', rule='greater',
+                     patience=0, factor=0.5)
+            ])
+        cfg.experiment_name = self.experiment_name
+        cfg.pop('cfg', None)
+        runner = Runner(
+            **dict(
+                cfg,
+                model=model,
+                optim_wrapper=OptimWrapperDict(
+                    gen=OptimWrapper(
+                        torch.optim.SGD(model.gen.parameters(), lr=0.1)),
+                    disc=OptimWrapper(
+                        torch.optim.SGD(model.disc.parameters(),
+                                        lr=1.0)))))
+        recorder = RecordLr()
+        runner.register_hook(recorder)
+        runner.train()
+        METRICS.module_dict.pop('FallingAcc', None)
+        gen = [round(g, 6) for g, _ in recorder.lrs]
+        disc = [d for _, d in recorder.lrs]
+        # gen: linear warm-up over 3 iterations, x0.1 after epoch 2.
+        assert gen == [0.05, 0.075] + [0.1] * 6 + [0.01] * 4
+        # disc: acc falls at every validation after the first (which sets
+        # the best), so the lr halves after the validation of epoch 2.
+        assert disc == [1.0] * 8 + [0.5] * 4
