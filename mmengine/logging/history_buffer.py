@@ -11,6 +11,7 @@ _MAX_PENDING = 1024
 # What to_scalar returns for anything but a device tensor.
 _NUMBER_TYPES = (int, float, bool)
 _FLOAT64 = np.dtype(np.float64)
+_add = np.add.reduce  # what ndarray.sum calls, minus two Python frames
 
 
 def _torch_tensor_type() -> Optional[type]:
@@ -136,7 +137,9 @@ class HistoryBuffer:
     oldest entries are dropped in blocks), and one-element tensors on an
     accelerator are kept as tensors until the history is read, so logging a
     loss every iteration costs neither a copy of the whole history nor a
-    host-device synchronisation.
+    host-device synchronisation. Whole-history ``mean()``, ``max()`` and
+    ``min()`` are kept up to date incrementally on read, so they cost
+    O(entries logged since the last read) rather than O(history).
 
     Args:
         log_history (Sequence): Initial values. Defaults to empty.
@@ -194,6 +197,16 @@ class HistoryBuffer:
         self._start = 0
         self._end = len(self._logs)
         self._pending: List[Tuple[Any, Any]] = []
+        self._forget_totals()
+
+    def _forget_totals(self) -> None:
+        # Whole-history statistics, folded in lazily: (lo, hi, a, b) says
+        # that slots _logs[lo:hi] give sum a / count sum b (resp. max a /
+        # min b). Slots below _end are never rewritten in place, so a later
+        # read only has to fold in the slots appended (and dropped) since:
+        # O(entries since the last read), not O(history).
+        self._sums: Optional[Tuple[int, int, Any, Any]] = None
+        self._extremes: Optional[Tuple[int, int, Any, Any]] = None
 
     def _append(self, value: Any, count: Any) -> None:
         """Store one pair of Python numbers (the caller converted them)."""
@@ -221,6 +234,9 @@ class HistoryBuffer:
             new[:keep] = arr[self._start:self._end]
             setattr(self, name, new)
         self._start, self._end = 0, keep
+        # Slots moved: recompute the totals on the next read. This also
+        # bounds the rounding drift of the running sums to one cycle.
+        self._forget_totals()
 
     def _push(self, value: Any, count: Any) -> None:
         """Append values already converted by :func:`to_scalar`.
@@ -329,11 +345,13 @@ class HistoryBuffer:
 
     def _window(self, window_size: Optional[int],
                 method: str) -> Tuple[np.ndarray, np.ndarray]:
-        logs, counts = self.data
+        logs, counts = self._log_history, self._count_history
         if len(logs) == 0:
             raise ValueError(
                 f'HistoryBuffer.{method}() needs at least one logged value, '
                 'but the buffer is empty')
+        if type(window_size) is int and window_size >= 1:  # fast path
+            return logs[-window_size:], counts[-window_size:]
         if window_size is None:
             return logs, counts
         if isinstance(window_size, bool) or not isinstance(
@@ -347,23 +365,85 @@ class HistoryBuffer:
                 f'got {window_size}')
         return logs[-window_size:], counts[-window_size:]
 
+    def _global_sums(self) -> Tuple[Any, Any]:
+        """Sums of all kept values and counts, updated incrementally."""
+        self._window(None, 'mean')  # flushes; raises if empty
+        start, end, logs, counts = self._start, self._end, self._logs, \
+            self._counts
+        state = self._sums
+        if state is not None:
+            lo, hi, total, weight = state
+            if end > hi:  # appended since
+                total = total + _add(logs[hi:end])
+                weight = weight + _add(counts[hi:end])
+            if start > lo:  # dropped since (still in place, see above)
+                with np.errstate(invalid='ignore'):  # inf - inf: see below
+                    total = total - _add(logs[lo:start])
+                    weight = weight - _add(counts[lo:start])
+                # inf/nan cannot be subtracted back out: start over.
+                if not (np.isfinite(total) and np.isfinite(weight)):
+                    state = None
+        if state is None:
+            total, weight = _add(logs[start:end]), _add(counts[start:end])
+        self._sums = (start, end, total, weight)
+        return total, weight
+
+    def _global_extremes(self, method: str) -> Tuple[Any, Any]:
+        """Max and min of all kept values, updated incrementally."""
+        self._window(None, method)
+        start, end, logs = self._start, self._end, self._logs
+        state = self._extremes
+        if state is not None and start > state[0]:
+            lo, hi, high, low = state
+            dropped = logs[lo:start]
+            # Still valid if the dropped values held neither extreme (the
+            # negated test also starts over when a NaN is involved).
+            if start >= hi or not (np.maximum.reduce(dropped) < high
+                                   and np.minimum.reduce(dropped) > low):
+                state = None
+        if state is None:
+            kept = logs[start:end]
+            high, low = np.maximum.reduce(kept), np.minimum.reduce(kept)
+        else:
+            _, hi, high, low = state
+            if end > hi:
+                new = logs[hi:end]
+                # np.maximum/minimum propagate NaN like a full reduction.
+                high = np.maximum(high, np.maximum.reduce(new))
+                low = np.minimum(low, np.minimum.reduce(new))
+        self._extremes = (start, end, high, low)
+        # Same scalar type as a fresh reduction (the history may have been
+        # promoted from int to float since).
+        return logs.dtype.type(high), logs.dtype.type(low)
+
     # ------------------------------------------------------------------
     # built-in statistics (registered below the class)
     def mean(self, window_size: Optional[int] = None) -> Any:
         """Weighted mean of the last ``window_size`` entries (all if None):
-        the sum of their values divided by the sum of their counts."""
+        the sum of their values divided by the sum of their counts.
+
+        The whole-history mean costs O(entries logged since the last call),
+        not O(history), so ``window_size='global'`` logging stays cheap.
+        """
+        if window_size is None:
+            total, weight = self._global_sums()
+            return total / weight
         logs, counts = self._window(window_size, 'mean')
-        return logs.sum() / counts.sum()
+        return _add(logs) / _add(counts)
 
     def max(self, window_size: Optional[int] = None) -> Any:
         """Maximum of the last ``window_size`` values (all if None)."""
+        if window_size is None:
+            return self._global_extremes('max')[0]
         logs, _ = self._window(window_size, 'max')
-        return logs.max()
+        return np.maximum.reduce(logs)
 
     def min(self, window_size: Optional[int] = None) -> Any:
         """Minimum of the last ``window_size`` values (all if None)."""
+        if window_size is None:
+            return self._global_extremes('min')[1]
         logs, _ = self._window(window_size, 'min')
-        return logs.min()
+        return np.minimum.reduce(logs)
 
     def current(self) -> Any:
         """The most recently logged value.
@@ -371,7 +451,7 @@ class HistoryBuffer:
         Raises:
             ValueError: if the buffer is empty.
         """
-        logs, _ = self.data
+        logs = self._log_history
         if len(logs) == 0:
             raise ValueError('HistoryBuffer.current() needs at least one '
                              'logged value, but the buffer is empty')

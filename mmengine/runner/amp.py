@@ -34,7 +34,8 @@ def autocast(device_type: Optional[str] = None,
             (:func:`mmengine.device.get_device`).
         dtype (str | torch.dtype, optional): ``torch.float16`` /
             ``'float16'`` or ``torch.bfloat16`` / ``'bfloat16'``. Defaults
-            to float16 on CUDA and bfloat16 on CPU.
+            to torch's autocast dtype of the device: float16 on CUDA,
+            bfloat16 on CPU.
         enabled (bool): with False the code runs in full precision (also
             inside an enclosing autocast). Defaults to True.
         cache_enabled (bool, optional): cache casted weights; defaults to
@@ -68,8 +69,10 @@ def autocast(device_type: Optional[str] = None,
                 'The current CUDA device does not support bfloat16; use '
                 "dtype='float16' instead")
     elif device_type == 'cpu':
-        if dtype is None:
-            dtype = torch.bfloat16
+        if dtype is None:  # bfloat16 unless torch.set_autocast_dtype says
+            dtype = torch.get_autocast_dtype('cpu') if hasattr(
+                torch, 'get_autocast_dtype') else \
+                torch.get_autocast_cpu_dtype()
     elif device_type in ('npu', 'mlu', 'musa', 'dipu', 'xpu', 'hpu'):
         pass  # vendor builds of torch implement autocast for these
     elif not enabled:

@@ -274,7 +274,7 @@ def save_checkpoint(checkpoint: dict,
         TypeError: if ``checkpoint`` is not a dict or holds a value that is
             not a tensor or plain Python type (the key path is named).
         ValueError: if both ``file_client_args`` and ``backend_args`` are
-            given.
+            given, or the destination is read-only (``http://``).
     """
     if not isinstance(checkpoint, dict):
         raise TypeError('save_checkpoint expects the checkpoint as a dict, '
@@ -284,6 +284,11 @@ def save_checkpoint(checkpoint: dict,
                         f' but got {type(filename).__name__}')
     check_pickle_free(checkpoint)
     backend = _resolve_backend(filename, file_client_args, backend_args)
+    if backend is not None and not callable(getattr(backend, 'put', None)):
+        raise ValueError(
+            f'cannot save a checkpoint to {os.fspath(filename)!r}: its '
+            f'storage backend {type(backend).__name__} is read-only (e.g. '
+            'http(s):// URLs); save to a local path or a writable backend')
     if not async_save:
         _write(checkpoint, filename, backend)
         return None
@@ -327,13 +332,37 @@ def _load_checkpoint_to_model(model: nn.Module,
         raise TypeError("checkpoint['state_dict'] must be a dict, but got "
                         f'{type(state_dict).__name__}')
     metadata = getattr(state_dict, '_metadata', OrderedDict())
-    for pattern, replacement in revise_keys:
+    for pattern, replacement in _check_revise_keys(revise_keys):
         regex = re.compile(pattern)
         state_dict = OrderedDict(
             (regex.sub(replacement, k), v) for k, v in state_dict.items())
     state_dict._metadata = metadata  # type: ignore[attr-defined]
     load_state_dict(model, state_dict, strict, logger)
     return checkpoint
+
+
+def _check_revise_keys(
+        revise_keys: Sequence[Tuple[str, str]]) -> List[Tuple[str, str]]:
+    """Validate ``revise_keys``: a list of ``(regex, replacement)`` pairs."""
+    expected = ("revise_keys must be a list of (pattern, replacement) "
+                "string pairs, e.g. [(r'^module\\.', '')]")
+    if isinstance(revise_keys, (str, bytes)) or not isinstance(
+            revise_keys, (list, tuple)):
+        raise TypeError(f'{expected}, but got {revise_keys!r}')
+    pairs = []
+    for item in revise_keys:
+        if not (isinstance(item, (list, tuple)) and len(item) == 2
+                and all(isinstance(x, str) for x in item)):
+            hint = (' (a single pair must be wrapped in a list)'
+                    if isinstance(item, str) else '')
+            raise TypeError(f'{expected}, but got the item {item!r}{hint}')
+        try:
+            re.compile(item[0])
+        except re.error as e:
+            raise ValueError(f'revise_keys: {item[0]!r} is not a valid '
+                             f'regular expression ({e})') from e
+        pairs.append((item[0], item[1]))
+    return pairs
 
 
 def load_checkpoint(model: Union[nn.Module, PathLike],
@@ -377,6 +406,7 @@ def load_checkpoint(model: Union[nn.Module, PathLike],
     if not isinstance(model, nn.Module):
         raise TypeError('load_checkpoint: model must be an nn.Module, but '
                         f'got {type(model).__name__}')
+    _check_revise_keys(revise_keys)  # before a possibly long load
     checkpoint = _load_checkpoint(filename, map_location, logger,
                                   allow_pickle)
     return _load_checkpoint_to_model(model, checkpoint, strict, logger,

@@ -27,6 +27,16 @@ __all__ = [
 
 PathLike = Union[str, os.PathLike]
 
+def _weights_only_failure(error: Exception) -> str:
+    """The useful part of torch's ``weights_only`` error message."""
+    text = str(error)
+    marker = 'WeightsUnpickler error:'
+    if marker in text:
+        text = text.split(marker, 1)[1]
+    text = text.split('Check the documentation of torch.load')[0]
+    return ' '.join(text.split())[:300]
+
+
 def _torch_load(f: Any, map_location: Any, allow_pickle: bool,
                 source: str) -> Any:
     try:
@@ -35,20 +45,29 @@ def _torch_load(f: Any, map_location: Any, allow_pickle: bool,
     except pickle.UnpicklingError as e:
         if allow_pickle:
             raise
-        reason = str(e).strip().splitlines()[-1] if str(e).strip() else ''
+        reason = _weights_only_failure(e)
+        if 'Unsupported global' in reason or 'Unsupported class' in reason:
+            what = ('it holds arbitrary Python objects, and loading them '
+                    'can run code from the file')
+        else:
+            what = ('it is corrupted, not a torch.save file, or holds '
+                    'Python objects that need pickle')
         raise pickle.UnpicklingError(
-            f'The checkpoint {source} needs pickle to load, so it was '
-            'refused (torch.load(weights_only=True) failed: '
-            f'{reason[:300]}). Checkpoints saved by mmengine never need '
-            'pickle; this one holds arbitrary Python objects and loading it '
-            'can run code from the file. Only if you trust its source, pass '
-            'allow_pickle=True (e.g. load_checkpoint(model, filename, '
-            'allow_pickle=True) or _load_checkpoint(filename, '
-            'allow_pickle=True)).') from e
-    except RuntimeError as e:
+            f'The checkpoint {source} cannot be loaded without pickle, so it '
+            f'was refused: {what} (torch.load(weights_only=True) failed: '
+            f'{reason}). Checkpoints saved by mmengine never need pickle. '
+            'Only if you trust its source, pass allow_pickle=True (e.g. '
+            'load_checkpoint(model, filename, allow_pickle=True) or '
+            '_load_checkpoint(filename, allow_pickle=True)).') from e
+    except OSError:
+        raise  # names the path already (missing file, permissions, ...)
+    except Exception as e:
+        # torch.load reports a torn or foreign file as a bare EOFError,
+        # KeyError, ... : say which file and what is likely wrong.
+        detail = f'{type(e).__name__}: {e}'.strip().rstrip(':')
         raise RuntimeError(
-            f'Failed to load the checkpoint {source}: {e} (is the file '
-            'complete and written by torch.save?)') from e
+            f'Failed to load the checkpoint {source} ({detail[:500]}); is '
+            'the file complete and written by torch.save?') from e
 
 
 class CheckpointLoader:
@@ -155,7 +174,22 @@ def load_from_local(filename: str,
     """Load a checkpoint from the local disk (``~`` is expanded)."""
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
+        if osp.isdir(filename):
+            raise IsADirectoryError(
+                f'{filename} is a directory, not a checkpoint file (to '
+                'resume from the latest checkpoint in a work_dir, use '
+                'find_latest_checkpoint or resume=True)')
+        hint = ''
+        if '://' in filename:
+            schemes = sorted(p for p in CheckpointLoader._schemes if p)
+            hint = (f' (no checkpoint loader is registered for its scheme; '
+                    f'known prefixes: {schemes}. Register one with '
+                    'CheckpointLoader.register_scheme)')
+        raise FileNotFoundError(f'{filename} can not be found.{hint}')
+    if osp.getsize(filename) == 0:
+        raise RuntimeError(
+            f'Failed to load the checkpoint {filename!r}: the file is empty '
+            '(0 bytes), e.g. left by an interrupted copy')
     return _torch_load(filename, map_location, allow_pickle, repr(filename))
 
 
@@ -193,7 +227,9 @@ def load_from_http(filename: str,
         raise FileNotFoundError(
             f'{filename} was not downloaded to {cached} (rank 0 failed to '
             'download it; see its log)')
-    return _torch_load(cached, map_location, allow_pickle, repr(filename))
+    # Name the cached copy too: a bad one must be deleted to re-download.
+    return _torch_load(cached, map_location, allow_pickle,
+                       f'{filename!r} (cached at {cached!r})')
 
 
 @CheckpointLoader.register_scheme(prefixes=('s3://', 'petrel://'))

@@ -8,18 +8,28 @@ formats the console line, e.g.::
     Epoch(train) [1][10/25]  lr: 1.0000e-02  eta: 0:00:03  time: 0.1414  data_time: 0.0077  loss: 0.5346
 """  # noqa: E501
 import datetime
+import functools
+import logging
 import re
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
+import mmengine.device as device_utils  # attribute access: patchable
+from mmengine.logging import print_log
 from mmengine.registry import LOG_PROCESSORS
 
 __all__ = ['LogProcessor']
 
 _MODES = ('train', 'val', 'test')
 _WINDOW_NAMES = ('epoch', 'global')
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_averaged(mean_pattern: str, key: str) -> bool:
+    """Whether ``key`` is averaged by default (cached: asked every log)."""
+    return re.search(mean_pattern, key) is not None
 
 
 def _to_number(value: Any) -> Any:
@@ -74,6 +84,7 @@ class LogProcessor:
     num_digits: int = 4
     log_with_hierarchy: bool = False
     mean_pattern: str = r'.*(loss|time|data_time|grad_norm).*'
+    _loop_checked: bool = False
 
     def __init__(self,
                  window_size: int = 10,
@@ -155,6 +166,25 @@ class LogProcessor:
                     'must be unique.')
             shown.add(log_name)
 
+    def _check_loop_type(self, runner: Any) -> None:
+        """Warn once if ``by_epoch`` disagrees with the built-in train loop
+        (the lines would show e.g. ``[1][30/25]``)."""
+        self._loop_checked = True
+        from .loops import EpochBasedTrainLoop, IterBasedTrainLoop
+        loop = getattr(runner, 'train_loop', None)
+        loop_by_epoch = {IterBasedTrainLoop: False, EpochBasedTrainLoop: True}
+        expected = next((by_epoch for cls, by_epoch in loop_by_epoch.items()
+                         if isinstance(loop, cls)), self.by_epoch)
+        if expected == self.by_epoch:
+            return
+        print_log(
+            f'LogProcessor(by_epoch={self.by_epoch}) does not match the '
+            f'train loop {type(loop).__name__} (train_cfg by_epoch='
+            f'{expected}): the log lines count iterations differently from '
+            f'the loop. Set log_processor=dict(by_epoch={expected}).',
+            logger='current',
+            level=logging.WARNING)
+
     # ------------------------------------------------------------------
     # public API
     def get_log_after_iter(self, runner: Any, batch_idx: int,
@@ -174,6 +204,8 @@ class LogProcessor:
             including ``epoch``/``iter``) and the log line.
         """
         self._check_mode(mode, ('train', 'val', 'test'))
+        if mode == 'train' and not self._loop_checked:
+            self._check_loop_type(runner)
         stats = self._collect_scalars(
             self._parse_windows_size(runner, batch_idx), runner, mode)
         tag = self._with_prefix(stats, mode)
@@ -322,27 +354,45 @@ class LogProcessor:
                          mode: str) -> 'OrderedDict[str, Any]':
         """``{name without mode prefix: statistic}`` for the mode's
         scalars: default statistics first, then ``custom_cfg``."""
+        # Runs at every log interval: one pass over the hub, no copies of
+        # the histories (each statistic reads only its window).
         prefix = f'{mode}/'
-        buffers = OrderedDict(
-            (key[len(prefix):], buf)
-            for key, buf in runner.message_hub.log_scalars.items()
-            if key.startswith(prefix) and len(buf.data[0]))  # skip empty
-        pattern = re.compile(self.mean_pattern)
+        start = len(prefix)
+        window = self.window_size
+        pattern = self.mean_pattern
+        buffers = {}
         stats: 'OrderedDict[str, Any]' = OrderedDict()
-        for key, buf in buffers.items():
-            if pattern.search(key) is not None:
-                stats[key] = _to_number(buf.mean(self.window_size))
+        for key, buf in runner.message_hub.log_scalars.items():
+            if not key.startswith(prefix) or not len(buf._log_history):
+                continue  # another mode, or nothing logged yet
+            name = key[start:]
+            buffers[name] = buf
+            if _is_averaged(pattern, name):
+                stats[name] = _to_number(buf.mean(window))
             else:
-                stats[key] = _to_number(buf.current())
+                stats[name] = _to_number(buf.current())
         for cfg in custom_cfg:
-            cfg = dict(cfg)
-            data_src = cfg.pop('data_src')
-            log_name = cfg.pop('log_name', data_src)
-            method = cfg.pop('method_name', 'mean')
+            args = dict(cfg)
+            data_src = args.pop('data_src')
+            log_name = args.pop('log_name', data_src)
+            method = args.pop('method_name', 'mean')
             if data_src not in buffers:
                 continue  # e.g. a train-only scalar while validating
-            stats[log_name] = _to_number(buffers[data_src].statistics(
-                method, **cfg))
+            try:
+                value = buffers[data_src].statistics(method, **args)
+            except (KeyError, TypeError) as e:
+                # An unknown method_name or a misspelt argument: name the
+                # entry (the user's, with its original window_size).
+                entry = next((c for c in self.custom_cfg
+                              if c.get('log_name', c['data_src']) == log_name),
+                             cfg)
+                reason = e.args[0] if len(e.args) == 1 else e
+                # ValueError for an unknown name: KeyError would show the
+                # message as a quoted repr.
+                raise (ValueError if isinstance(e, KeyError) else TypeError)(
+                    f'LogProcessor custom_cfg entry {entry} failed for '
+                    f'{prefix}{data_src}: {reason}') from e
+            stats[log_name] = _to_number(value)
         return stats
 
     def _collect_non_scalars(self, runner: Any,
@@ -418,13 +468,12 @@ class LogProcessor:
 
     def _get_max_memory(self, runner: Any) -> Optional[int]:
         """Peak accelerator memory (MB) since the last call; None on CPU."""
-        from mmengine.device import (get_max_cuda_memory, get_max_musa_memory,
-                                     is_cuda_available, is_musa_available)
-        device = getattr(runner.model, 'output_device', None)
-        if is_cuda_available():
-            return get_max_cuda_memory(device)
-        if is_musa_available():
-            return get_max_musa_memory(device)
+        if device_utils.is_cuda_available():
+            return device_utils.get_max_cuda_memory(
+                getattr(runner.model, 'output_device', None))
+        if device_utils.is_musa_available():
+            return device_utils.get_max_musa_memory(
+                getattr(runner.model, 'output_device', None))
         return None
 
     @staticmethod

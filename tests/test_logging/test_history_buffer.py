@@ -338,3 +338,46 @@ def test_deferred_tensor_counts_are_converted_on_read(monkeypatch):
     np.testing.assert_array_equal(logs, [1.0, 3.0, 5.0])
     np.testing.assert_array_equal(counts, [2, 4, 6])
     assert buffer.mean() == 9.0 / 12
+
+
+@pytest.mark.parametrize('max_length', [5, 37, 1000])
+def test_whole_history_statistics_match_a_full_scan(max_length):
+    # mean()/max()/min() without a window are folded in incrementally;
+    # they must agree with a scan of the kept history at every read, also
+    # across drops, slot moves, int -> float promotion, inf and NaN.
+    rng = np.random.default_rng(max_length)
+    buffer = HistoryBuffer(max_length=max_length)
+    kept = []
+    for step in range(600):
+        if step < 100:
+            value = int(rng.integers(-5, 5))  # int history first
+        elif step in (250, 420):
+            value = float('nan') if step == 250 else float('inf')
+        else:
+            value = float(rng.normal())
+        count = int(rng.integers(1, 4))
+        buffer.update(value, count)
+        kept = (kept + [(value, count)])[-max_length:]
+        if rng.random() < 0.3:
+            logs, counts = buffer.data  # the full scan to agree with
+            np.testing.assert_equal(logs, [v for v, _ in kept])
+            np.testing.assert_equal(counts, [c for _, c in kept])
+            expected = logs.sum() / counts.sum()
+            np.testing.assert_allclose(buffer.mean(), expected, rtol=1e-9)
+            for name, ref in (('max', logs.max()), ('min', logs.min())):
+                got = getattr(buffer, name)()
+                np.testing.assert_equal(got, ref)
+                assert type(got) is type(ref)
+    np.testing.assert_equal(buffer.statistics('mean', None), buffer.mean())
+
+
+def test_whole_history_mean_of_ints_is_exact():
+    buffer = HistoryBuffer(max_length=4)
+    for value in range(10):
+        buffer.update(value)
+        assert buffer.mean() == np.mean(np.arange(max(0, value - 3),
+                                                  value + 1))
+    assert type(buffer.mean()) is np.float64
+    assert buffer.max() == 9 and buffer.min() == 6
+    with pytest.raises(ValueError, match=r'HistoryBuffer.max\(\) needs'):
+        HistoryBuffer().max()

@@ -118,6 +118,12 @@ def test_save_argument_errors(tmp_path):
     (tmp_path / 'adir').mkdir()
     with pytest.raises(IsADirectoryError, match='adir'):
         save_checkpoint({}, tmp_path / 'adir')
+    for async_save in (False, True):  # refused before any background work
+        with pytest.raises(ValueError,
+                           match="'http://127.0.0.1:9/x.pth'.*HTTPBackend is "
+                           'read-only'):
+            save_checkpoint({}, 'http://127.0.0.1:9/x.pth',
+                            async_save=async_save)
 
 
 def test_save_is_atomic_on_crash(tmp_path, monkeypatch):
@@ -252,8 +258,30 @@ def test_load_errors(tmp_path):
         _load_checkpoint(3)
     torn = tmp_path / 'torn.pth'
     torn.write_bytes(b'not a checkpoint')
-    with pytest.raises(Exception, match='torn.pth'):
+    with pytest.raises(pickle.UnpicklingError,
+                       match='torn.pth.*corrupted, not a torch.save file.*'
+                       'Unsupported operand'):
         _load_checkpoint(torn)
+    # a half-written zip, an empty file, a directory, an unknown scheme
+    good = tmp_path / 'good.pth'
+    torch.save(dict(a=torch.ones(3)), good)
+    half = tmp_path / 'half.pth'
+    half.write_bytes(good.read_bytes()[:good.stat().st_size // 2])
+    with pytest.raises(RuntimeError, match='half.pth.*written by torch.save'):
+        _load_checkpoint(half)
+    text = tmp_path / 'text.pth'
+    text.write_text('hello')  # torch.load raises a bare KeyError here
+    with pytest.raises(RuntimeError, match='text.pth.*KeyError: 101'):
+        _load_checkpoint(text)
+    empty = tmp_path / 'empty.pth'
+    empty.write_bytes(b'')
+    with pytest.raises(RuntimeError, match=r'empty.pth.*empty \(0 bytes\)'):
+        _load_checkpoint(empty)
+    with pytest.raises(IsADirectoryError, match='is a directory'):
+        _load_checkpoint(tmp_path)
+    with pytest.raises(FileNotFoundError,
+                       match="no checkpoint loader.*'http://'"):
+        _load_checkpoint('foo://bucket/x.pth')
 
 
 class Custom:
@@ -266,7 +294,9 @@ def test_loading_pickle_needs_opt_in(tmp_path):
     path = tmp_path / 'pickled.pth'
     torch.save(dict(obj=Custom(3)), path)
     with pytest.raises(pickle.UnpicklingError,
-                       match='pickled.pth.*needs pickle.*allow_pickle=True'):
+                       match='pickled.pth.*without pickle.*arbitrary Python '
+                       'objects.*Unsupported global.*Custom.*allow_pickle=True'
+                       ):
         _load_checkpoint(path)
     with pytest.raises(pickle.UnpicklingError, match='allow_pickle=True'):
         load_checkpoint(Net(), path)
@@ -297,6 +327,14 @@ def test_load_checkpoint_into_model(tmp_path):
         load_checkpoint(Net())
     with pytest.raises(TypeError, match='model must be an nn.Module'):
         load_checkpoint('a', 'b')
+    # bad revise_keys are refused before the file is read
+    missing = tmp_path / 'not_there.pth'
+    with pytest.raises(TypeError, match='single pair must be wrapped'):
+        load_checkpoint(dst, missing, revise_keys=(r'^module\.', ''))
+    with pytest.raises(TypeError, match=r"got the item \('a',\)"):
+        load_checkpoint(dst, missing, revise_keys=[('a', )])
+    with pytest.raises(ValueError, match="'\\(' is not a valid regular"):
+        load_checkpoint(dst, missing, revise_keys=[('(', '')])
 
 
 def test_load_state_dict_reports(caplog):
@@ -394,6 +432,9 @@ def test_load_from_http_with_cache(http_server, tmp_path, monkeypatch):
     assert cached.is_file()
     os.remove(root / 'net.pth')  # served from the cache now
     assert set(_load_checkpoint(f'{url}/net.pth')) == {'state_dict'}
+    cached.write_bytes(b'PK\x03\x04 torn')  # a bad cached copy is named
+    with pytest.raises(RuntimeError, match='net.pth.*cached at .*hub'):
+        _load_checkpoint(f'{url}/net.pth')
     with pytest.raises(FileNotFoundError):
         _load_checkpoint(f'{url}/absent.pth')
 

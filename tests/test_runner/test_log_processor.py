@@ -193,6 +193,20 @@ def test_custom_cfg_errors(custom_cfg, error, match):
         LogProcessor(custom_cfg=custom_cfg)
 
 
+@pytest.mark.parametrize('cfg, error, match', [
+    (dict(data_src='loss1', method_name='median'), ValueError,
+     r"entry \{'data_src': 'loss1', 'method_name': 'median'\} failed for "
+     r"train/loss1: .*'median' is not a registered statistics method"),
+    (dict(data_src='loss1', log_name='l', method_name='max', window=5),
+     TypeError, r"entry .*'window': 5\} failed for train/loss1: .*window"),
+])
+def test_custom_cfg_errors_at_log_time_name_the_entry(cfg, error, match):
+    runner = FakeRunner(iter=0)
+    fill_train(runner, 1)
+    with pytest.raises(error, match=match):
+        LogProcessor(custom_cfg=[cfg]).get_log_after_iter(runner, 0, 'train')
+
+
 def test_other_argument_errors():
     with pytest.raises(ValueError, match="cannot be 'epoch' when by_epoch"):
         LogProcessor(by_epoch=False, custom_cfg=[
@@ -312,3 +326,122 @@ def test_empty_buffers_are_skipped():
     runner.message_hub.log_scalars['train/empty_loss'] = HistoryBuffer()
     tag, line = LogProcessor().get_log_after_iter(runner, 0, 'train')
     assert 'empty_loss' not in tag and 'empty_loss' not in line
+
+
+# ---------------------------------------------------------------------------
+# EX-LOG-01..05 and spec 03 §11 through the real Runner
+def _run_toy(tmp_path, log_processor, train_cfg=None, val=False,
+             log_scalar=False):
+    """Train the EX-LOG toy model; return the runner's log lines."""
+    import re
+    from mmengine.evaluator import BaseMetric
+    from mmengine.logging import MessageHub
+    from mmengine.model import BaseModel
+    from mmengine.runner import Runner
+
+    class ToyModel(BaseModel):
+
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(1, 1)
+
+        def forward(self, img, label, mode='tensor'):
+            feat = self.linear(img)
+            if mode == 'loss':
+                loss2 = (feat - label).abs()
+                if log_scalar:  # EX-LOG-05: a custom scalar from the model
+                    MessageHub.get_current_instance().update_scalar(
+                        'train/loss_tmp', loss2.sum())
+                return dict(loss1=(feat - label).pow(2), loss2=loss2)
+            return [float((feat - label).abs().sum())]
+
+    class Err(BaseMetric):
+
+        def process(self, data_batch, outputs):
+            self.results.extend(outputs)
+
+        def compute_metrics(self, results):
+            return dict(error=sum(results) / len(results))
+
+    loader = dict(
+        dataset=[(torch.ones(1, 1), torch.ones(1, 1))] * 50,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        batch_size=2, collate_fn=dict(type='default_collate'))
+    extra = dict(val_dataloader=loader, val_evaluator=dict(type=Err),
+                 val_cfg=dict()) if val else {}
+    runner = Runner(
+        model=ToyModel(), work_dir=str(tmp_path),
+        train_dataloader=loader,
+        train_cfg=train_cfg or dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        log_processor=log_processor,
+        default_hooks=dict(checkpoint=None),
+        experiment_name=f'h8-lp-run-{next(_ids)}', **extra)
+    runner.train()
+    with open(runner.logger.log_file) as f:
+        lines = [re.sub(r'^.* - mmengine - \w+ - ', '', line.rstrip('\n'))
+                 for line in f]
+    import logging
+    logging.shutdown()
+    return lines
+
+
+_F = r'\d+\.\d{4}'
+
+
+def test_ex_log_01_to_05_lines_from_the_runner(tmp_path):
+    import re
+    lines = _run_toy(tmp_path / 'a', dict(window_size=10))
+    train = [ln for ln in lines if ln.startswith('Epoch(train)')]
+    # 25 iterations, interval 10: the trailing partial window is skipped
+    assert [ln[:25] for ln in train] == ['Epoch(train) [1][10/25]  ',
+                                         'Epoch(train) [1][20/25]  ']
+    for ln in train:
+        match = re.fullmatch(
+            rf'Epoch\(train\) \[1\]\[[12]0/25\]  lr: 1\.0000e-02  '
+            rf'eta: 0:00:00  time: {_F}  data_time: {_F}  loss1: ({_F})  '
+            rf'loss2: ({_F})  loss: ({_F})', ln)
+        assert match, ln  # no 'memory' on CPU
+        loss1, loss2, loss = map(float, match.groups())
+        assert loss == pytest.approx(loss1 + loss2, abs=2e-4)
+
+    cfg = [dict(data_src='loss1', log_name='loss1_global',
+                method_name='mean', window_size='global'),
+           dict(data_src='loss1', log_name='loss1_local_max',
+                method_name='max', window_size=10),
+           dict(data_src='loss1', log_name='loss1_global_max',
+                method_name='max', window_size='global'),
+           dict(data_src='loss_tmp', method_name='mean', window_size=10)]
+    lines = _run_toy(tmp_path / 'b', dict(custom_cfg=cfg), log_scalar=True)
+    first, second = [ln for ln in lines if ln.startswith('Epoch(train)')]
+    values = [dict(re.findall(rf'(\w+): ({_F})', ln)) for ln in (first,
+                                                                second)]
+    # EX-LOG-03/04: at the first line the global and window statistics agree
+    assert values[0]['loss1_global'] == values[0]['loss1']
+    assert values[0]['loss1_local_max'] == values[0]['loss1_global_max']
+    assert float(values[1]['loss1_global_max']) >= float(
+        values[1]['loss1_local_max'])
+    # EX-LOG-05: loss_tmp (mean of loss2 summed over the batch of 2) comes
+    # before loss, the added entries at the end
+    assert first.index('loss_tmp:') < first.index('  loss:')
+    assert float(values[0]['loss_tmp']) == pytest.approx(
+        2 * float(values[0]['loss2']), abs=2e-4)
+    assert first.endswith(f"loss1_global_max: {values[0]['loss1_global_max']}")
+
+
+def test_val_lines_and_by_epoch_mismatch_from_the_runner(tmp_path):
+    lines = _run_toy(tmp_path / 'a', dict(),
+                     train_cfg=dict(by_epoch=True, max_epochs=12,
+                                    val_interval=12), val=True)
+    val = [ln for ln in lines if ln.startswith('Epoch(val)')]
+    # iteration lines pad the epoch to the width of max_epochs (12)
+    assert val[0].startswith('Epoch(val) [12][10/25]    eta: ')
+    assert val[-1].startswith('Epoch(val) [12][25/25]  error: ')
+    assert val[-1].endswith(tuple('0123456789'))
+    assert not any('does not match' in ln for ln in lines)
+    lines = _run_toy(tmp_path / 'b', dict(by_epoch=True),
+                     train_cfg=dict(by_epoch=False, max_iters=20))
+    warnings = [ln for ln in lines if 'does not match' in ln]
+    assert len(warnings) == 1
+    assert 'IterBasedTrainLoop' in warnings[0]
+    assert 'log_processor=dict(by_epoch=False)' in warnings[0]
