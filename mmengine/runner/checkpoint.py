@@ -24,7 +24,7 @@ import torch.nn as nn
 
 from mmengine.dist import get_dist_info
 from mmengine.fileio import FileClient, LocalBackend, get_file_backend
-from mmengine.fileio.backends.local_backend import _default_file_mode
+from mmengine.fileio.backends.local_backend import atomic_write_with
 from mmengine.logging import print_log
 
 from .async_checkpoint import (AsyncCheckpointSave, submit_async_save,
@@ -164,44 +164,13 @@ def _atomic_torch_save(obj: Any, filepath: str) -> None:
 
     Streams straight into the temp file (no in-memory copy of the bytes).
     """
-    import tempfile  # lazy: keeps `import mmengine.runner` cheap
-    filepath = osp.abspath(osp.expanduser(filepath))
-    if osp.islink(filepath):  # keep the link, replace its target
-        filepath = osp.realpath(filepath)
-    dirname = osp.dirname(filepath)
-    os.makedirs(dirname, exist_ok=True)
-    if osp.isdir(filepath):
-        raise IsADirectoryError(
-            f'cannot save a checkpoint to {filepath!r}: it is a directory')
-    try:
-        mode = os.stat(filepath).st_mode & 0o7777
-    except FileNotFoundError:
-        mode = _default_file_mode()
-    fd, tmp_path = tempfile.mkstemp(
-        dir=dirname, prefix=f'.{osp.basename(filepath)}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            writer = _WriteBehindFile(f)
-            torch.save(obj, writer)
-            writer.finish()
-        os.chmod(tmp_path, mode)
-        os.replace(tmp_path, filepath)
-    except BaseException:
-        try:
-            os.remove(tmp_path)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename durable (best effort)
-        dir_fd = os.open(dirname, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+
+    def write(f: Any) -> None:
+        writer = _WriteBehindFile(f)
+        torch.save(obj, writer)
+        writer.finish()
+
+    atomic_write_with(osp.expanduser(filepath), write)
 
 
 def _resolve_backend(filename: PathLike, file_client_args: Optional[dict],

@@ -5,7 +5,8 @@ import shutil
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Generator, Iterator, Optional, Tuple, Union
+from typing import (BinaryIO, Callable, Generator, Iterator, Optional,
+                    Tuple, Union)
 
 from .base import BaseStorageBackend, check_list_dir_args, with_path
 
@@ -54,9 +55,34 @@ def atomic_write(data: Union[bytes, str],
         filepath (str | Path): the destination file.
         encoding (str): encoding used when ``data`` is a str.
     """
-    import tempfile  # imported lazily: pulls in random/hashlib
     if isinstance(data, str):
         data = data.encode(encoding)
+
+    def write(f: BinaryIO) -> None:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+    atomic_write_with(filepath, write)
+
+
+def atomic_write_with(filepath: Union[str, Path],
+                      write: Callable[[BinaryIO], None]) -> None:
+    """Let ``write(f)`` fill a temp file, then rename it over ``filepath``.
+
+    The shared mechanism of atomic writes (e.g. :func:`atomic_write`, and
+    checkpoints streamed by ``torch.save``): a temp file in the same
+    directory, the destination's permissions kept, a symlink written
+    through (the link stays), :func:`os.replace`, then a best-effort fsync
+    of the directory. ``write`` must leave the data durable (flush and
+    fsync). If it raises, the temp file is removed and ``filepath`` is
+    untouched.
+
+    Args:
+        filepath (str | Path): the destination file.
+        write (callable): called with the temp file opened in ``'wb'``.
+    """
+    import tempfile  # imported lazily: pulls in random/hashlib
     filepath = osp.abspath(os.fspath(filepath))
     if osp.islink(filepath):
         # Write through a link like open(path, 'w') would, keeping the link.
@@ -74,9 +100,7 @@ def atomic_write(data: Union[bytes, str],
         dir=dirname, prefix=f'.{osp.basename(filepath)}.', suffix='.tmp')
     try:
         with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            write(f)
         os.chmod(tmp_path, mode)
         os.replace(tmp_path, filepath)
     except BaseException:
