@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 from torch.utils.data import DataLoader
 
+from mmengine.dist import broadcast
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.registry import (EVALUATOR, LOG_PROCESSORS, LOOPS,
                                MODEL_WRAPPERS, MODELS, OPTIM_WRAPPERS,
@@ -137,6 +138,11 @@ class BuilderMixin:
         device = get_device()
         model = model.to(device)
         if not self.distributed:
+            if model_wrapper_cfg is not None:
+                self.logger.warning(
+                    f'cfg.model_wrapper_cfg ({model_wrapper_cfg.get("type")}) '
+                    'is ignored: the run is not distributed (launcher is '
+                    '"none"), so the model is not wrapped.')
             self.logger.info(
                 'Distributed training is not used, all SyncBatchNorm (SyncBN) '
                 'layers in the model will be automatically reverted to '
@@ -177,6 +183,15 @@ class BuilderMixin:
         from torch.nn.parallel import DistributedDataParallel
         if issubclass(wrapper_cls, DistributedDataParallel):
             default_args['device_ids'] = device_ids
+        elif hasattr(model, 'init_weights'):
+            # Other wrappers (FSDP) may shard the parameters over the ranks:
+            # initialise the whole model now, identically on every rank
+            # (rank 0's weights are broadcast), instead of the shards later.
+            model.init_weights()
+            if self.world_size > 1:
+                for param in model.state_dict().values():
+                    broadcast(param)
+            self._weights_initialized = True
         return MODEL_WRAPPERS.build(wrapper_cfg, default_args=default_args)
 
     def _maybe_compile(self, target: str) -> None:

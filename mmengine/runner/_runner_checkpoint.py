@@ -6,15 +6,17 @@ atomically. Besides model, optimizer, schedulers and message hub they hold
 loop's position (sampler state, batches done in the current epoch), so
 that a resumed run continues bitwise identically and in O(1).
 """
+import contextlib
 import glob
 import logging
 import os
 import os.path as osp
 import re
+import sys
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from mmengine.dist import is_main_process, master_only
+from mmengine.dist import is_main_process
 from mmengine.fileio import join_path
 from mmengine.logging import print_log
 from .utils import get_rng_state
@@ -39,11 +41,49 @@ def _plain(value: Any, where: str) -> Any:
         return None
 
 
+def _fsdp_root(model: Any) -> Any:
+    """``model`` if it is wrapped in FSDP (its parameters are sharded over
+    the ranks), else None."""
+    if 'torch.distributed.fsdp' not in sys.modules:
+        return None  # nothing can be an FSDP module yet
+    from torch.distributed.fsdp import FullyShardedDataParallel
+    return model if isinstance(model, FullyShardedDataParallel) else None
+
+
+@contextlib.contextmanager
+def _fsdp_full_state(model: Any, rank0_only: bool):
+    """Make ``state_dict``/``load_state_dict`` and FSDP's optimizer state
+    functions use full (unsharded) states; collective on every rank."""
+    from torch.distributed.fsdp import (FullOptimStateDictConfig,
+                                        FullStateDictConfig,
+                                        FullyShardedDataParallel,
+                                        StateDictType)
+
+    from mmengine.device import get_device
+
+    # Offloading a CPU model fails in torch (and is pointless there).
+    offload = get_device() != 'cpu'
+    with FullyShardedDataParallel.state_dict_type(
+            model, StateDictType.FULL_STATE_DICT,
+            FullStateDictConfig(offload_to_cpu=offload, rank0_only=rank0_only),
+            FullOptimStateDictConfig(
+                offload_to_cpu=offload, rank0_only=rank0_only)):
+        yield
+
+
+def _revised_state_dict(checkpoint: dict, revise_keys: list) -> dict:
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    for pattern, replacement in revise_keys:
+        regex = re.compile(pattern)
+        state_dict = {regex.sub(replacement, k): v
+                      for k, v in state_dict.items()}
+    return state_dict
+
+
 class CheckpointMixin:
     """Checkpoint part of :class:`Runner`."""
 
     # ----------------------------------------------------------------- save
-    @master_only
     def save_checkpoint(self,
                         out_dir: str,
                         filename: str,
@@ -55,8 +95,10 @@ class CheckpointMixin:
                         backend_args: Optional[dict] = None) -> None:
         """Save a checkpoint (atomically) to ``out_dir/filename``.
 
-        Only the main process writes (the model is replicated on every
-        rank); on the other ranks this is a no-op.
+        Only the main process writes. The model is replicated on every rank,
+        so on the other ranks this is a no-op, except with FSDP: the sharded
+        weights and optimizer states are gathered (a collective call on
+        every rank) and rank 0 writes them in full.
 
         Called by ``CheckpointHook`` from ``after_train_epoch`` (by_epoch,
         so the saved epoch is ``epoch + 1``) or ``after_train_iter`` (saved
@@ -77,6 +119,9 @@ class CheckpointMixin:
         from mmengine.model import is_model_wrapper
         from mmengine.optim import OptimWrapper, OptimWrapperDict
         from .checkpoint import get_state_dict, save_checkpoint, weights_to_cpu
+        fsdp = _fsdp_root(self.model)
+        if fsdp is None and not is_main_process():
+            return
         if meta is None:
             meta = {}
         elif not isinstance(meta, dict):
@@ -115,21 +160,40 @@ class CheckpointMixin:
             meta['dataset_meta'] = _plain(
                 train_loop.dataloader.dataset.metainfo, 'dataset_meta')
 
-        model = self.model.module if is_model_wrapper(
-            self.model) else self.model
+        if save_optimizer and not isinstance(self.optim_wrapper,
+                                             (OptimWrapper, OptimWrapperDict)):
+            raise TypeError(
+                'self.optim_wrapper should be an `OptimWrapper` or '
+                '`OptimWrapperDict` instance, but got '
+                f'{self.optim_wrapper}')
+        if fsdp is not None:
+            from torch.distributed.fsdp import FullyShardedDataParallel
+            if save_optimizer and not isinstance(self.optim_wrapper,
+                                                 OptimWrapper):
+                raise TypeError('Saving the optimizer of an FSDP model '
+                                'needs a single OptimWrapper, but got '
+                                f'{type(self.optim_wrapper).__name__}')
+            with _fsdp_full_state(fsdp, rank0_only=True):
+                state_dict = fsdp.state_dict()
+                optim_state = FullyShardedDataParallel.optim_state_dict(
+                    fsdp, self.optim_wrapper.optimizer
+                ) if save_optimizer else None
+            if not is_main_process():
+                return
+        else:
+            model = self.model.module if is_model_wrapper(
+                self.model) else self.model
+            state_dict = weights_to_cpu(get_state_dict(model))
         checkpoint: Dict[str, Any] = {
             'meta': meta,
-            'state_dict': weights_to_cpu(get_state_dict(model)),
+            'state_dict': state_dict,
             'message_hub': self.message_hub.state_dict(),
         }
         if save_optimizer:
-            if not isinstance(self.optim_wrapper,
-                              (OptimWrapper, OptimWrapperDict)):
-                raise TypeError(
-                    'self.optim_wrapper should be an `OptimWrapper` or '
-                    '`OptimWrapperDict` instance, but got '
-                    f'{self.optim_wrapper}')
             checkpoint['optimizer'] = self.optim_wrapper.state_dict()
+            if fsdp is not None:
+                # Full states keyed by parameter name replace the shards.
+                checkpoint['optimizer'].update(optim_state)
         if save_param_scheduler and self.param_schedulers is None:
             self.logger.warning(
                 '`save_param_scheduler` is True but `self.param_schedulers` '
@@ -180,8 +244,21 @@ class CheckpointMixin:
                          revise_keys: list) -> dict:
         from .checkpoint import _load_checkpoint_to_model
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        checkpoint = _load_checkpoint_to_model(
-            self._inner_model(), checkpoint, strict, revise_keys=revise_keys)
+        fsdp = _fsdp_root(self.model)
+        if fsdp is not None:
+            # Every rank loads the full weights; FSDP keeps its shard.
+            state_dict = _revised_state_dict(checkpoint, revise_keys)
+            with _fsdp_full_state(fsdp, rank0_only=False):
+                result = fsdp.load_state_dict(state_dict, strict=strict)
+            if result.missing_keys or result.unexpected_keys:
+                self.logger.warning(
+                    f'Loading {filename} into the FSDP model: missing keys '
+                    f'{result.missing_keys}, unexpected keys '
+                    f'{result.unexpected_keys}')
+        else:
+            checkpoint = _load_checkpoint_to_model(
+                self._inner_model(), checkpoint, strict,
+                revise_keys=revise_keys)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
@@ -243,7 +320,17 @@ class CheckpointMixin:
             self.message_hub.load_state_dict(checkpoint['message_hub'])
         if 'optimizer' in checkpoint and resume_optimizer:
             self.optim_wrapper = self.build_optim_wrapper(self.optim_wrapper)
-            self.optim_wrapper.load_state_dict(checkpoint['optimizer'])
+            optim_state = checkpoint['optimizer']
+            fsdp = _fsdp_root(self.model)
+            if fsdp is not None:
+                from torch.distributed.fsdp import FullyShardedDataParallel
+                full = dict(state=optim_state['state'],
+                            param_groups=optim_state['param_groups'])
+                with _fsdp_full_state(fsdp, rank0_only=False):
+                    sharded = FullyShardedDataParallel.optim_state_dict_to_load(
+                        fsdp, self.optim_wrapper.optimizer, full)
+                optim_state = dict(optim_state, **sharded)
+            self.optim_wrapper.load_state_dict(optim_state)
         if resume_param_scheduler and self.param_schedulers is None:
             self.logger.warning(
                 '`resume_param_scheduler` is True but `self.param_schedulers` '

@@ -154,25 +154,23 @@ class HookMixin:
     def _hooks_for(self, fn_name: str) -> List[Any]:
         """Hooks implementing ``fn_name``, cached per point.
 
-        The cache is keyed by the identity and length of ``self._hooks`` (it
-        is reassigned or grown by registration).
+        The cache remembers the ``self._hooks`` list object and its length,
+        so registering a hook (the list grows) or assigning a new list
+        invalidates it.
         """
         hooks = self._hooks
-        key = (id(hooks), len(hooks))
         cache = self.__dict__.get('_hook_cache')
-        if cache is None or cache[0] != key:
+        if cache is None or cache[0] is not hooks or cache[1] != len(hooks):
             Hook = _hook_base()
-            cache = (key, {}, Hook, _private_methods(Hook))
+            cache = (hooks, len(hooks), {}, Hook, _private_methods(Hook))
             self.__dict__['_hook_cache'] = cache
-        table = cache[1]
+        table = cache[2]
         found = table.get(fn_name)
         if found is None:
-            found = [
-                h for h in hooks if _implements(h, fn_name, cache[2],
-                                                 cache[3])
-            ]
+            found = tuple(h for h in hooks
+                          if _implements(h, fn_name, cache[3], cache[4]))
             table[fn_name] = found
-        return found
+        return found  # type: ignore
 
     def call_hook(self, fn_name: str, **kwargs) -> None:
         """Call ``fn_name(self, **kwargs)`` of every hook implementing it, in
@@ -183,7 +181,16 @@ class HookMixin:
             fn_name (str): The hook point, e.g. ``'after_train_iter'``.
             **kwargs: Arguments of the point.
         """
-        for hook in self._hooks_for(fn_name):
+        # Called a few times per iteration: the cache check is inlined.
+        hooks = self._hooks
+        cache = self.__dict__.get('_hook_cache')
+        if cache is not None and cache[0] is hooks and cache[1] == len(hooks):
+            found = cache[2].get(fn_name)
+            if found is None:
+                found = self._hooks_for(fn_name)
+        else:
+            found = self._hooks_for(fn_name)
+        for hook in found:
             try:
                 getattr(hook, fn_name)(self, **kwargs)
             except TypeError as e:

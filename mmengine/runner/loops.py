@@ -11,6 +11,12 @@ restored and the sampler is told where to start (``load_state_dict``), the
 data loader is never replayed. Creating data loader iterators and running
 validation leave the global RNGs untouched, so a resumed run sees the same
 random numbers as an uninterrupted one.
+
+Random numbers drawn inside DataLoader *worker processes* (augmentation
+with ``num_workers > 0``) are reproduced when resuming at an epoch end with
+non-persistent workers (they are re-seeded from the run's seed every
+epoch), but not in the middle of an epoch nor with persistent workers: a
+worker's RNG position cannot be recovered without replaying its batches.
 """
 import bisect
 import contextlib
@@ -88,6 +94,15 @@ def _restore_sampler(dataloader: Any, state: Optional[dict]) -> bool:
     return True
 
 
+def _count(name: str, value: Any) -> int:
+    """``value`` as a non-negative int, else a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(
+            value, (int, float)) or int(value) != value or value < 0:
+        raise ValueError(f'train_cfg.{name} must be a non-negative integer, '
+                         f'but got {value!r}')
+    return int(value)
+
+
 def _warn_no_metainfo(dataloader: Any) -> None:
     print_log(
         f'Dataset {type(dataloader.dataset).__name__} has no metainfo. '
@@ -153,13 +168,47 @@ class _TrainLoopMixin:
             return None
         return state
 
+    def _init_schedule(self, val_begin: int, val_interval: int,
+                       dynamic_intervals: Optional[List[Tuple[int, int]]],
+                       unit: str) -> None:
+        """Counters, validation schedule and dataset meta (both loops)."""
+        self._epoch = 0
+        self._iter = 0
+        self.val_begin = val_begin
+        self.val_interval = val_interval
+        # Set by EarlyStoppingHook to end training early.
+        self.stop_training = False
+        self._set_dataset_meta()
+        self.dynamic_milestones, self.dynamic_intervals = \
+            calc_dynamic_intervals(self.val_interval, dynamic_intervals)
+        self._check_val_schedule(unit)
+
+    def _check_val_schedule(self, unit: str) -> None:
+        for name, value, low in (('val_begin', self.val_begin, 0),
+                                 ('val_interval', self.val_interval, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or \
+                    value < low:
+                raise ValueError(
+                    f'train_cfg.{name} must be an integer >= {low} '
+                    f'({unit}), but got {value!r}')
+        for _, interval in zip(self.dynamic_milestones,
+                               self.dynamic_intervals):
+            if isinstance(interval, bool) or interval < 1:
+                raise ValueError('train_cfg.dynamic_intervals: every interval '
+                                 f'must be >= 1, but got {interval!r}')
+
     def _decide_current_val_interval(self, progress: int) -> None:
-        step = bisect.bisect(self.dynamic_milestones, progress + 1)
-        self.val_interval = self.dynamic_intervals[step - 1]
+        # Without dynamic intervals there is nothing to switch (and a
+        # val_interval changed at run time by the user is kept).
+        if len(self.dynamic_milestones) > 1:
+            step = bisect.bisect(self.dynamic_milestones, progress + 1)
+            self.val_interval = self.dynamic_intervals[step - 1]
 
     def _maybe_validate(self, progress: int, last: int) -> None:
-        if (self.runner.val_loop is not None and progress >= self.val_begin
-                and (progress % self.val_interval == 0 or progress == last)):
+        # Runs every iteration in iteration mode: the arithmetic first.
+        if (progress >= self.val_begin
+                and (progress % self.val_interval == 0 or progress == last)
+                and self.runner.val_loop is not None):
             self.runner.val_loop.run()
             self.runner.model.train()
 
@@ -189,20 +238,10 @@ class EpochBasedTrainLoop(_TrainLoopMixin, BaseLoop):
                  dynamic_intervals: Optional[List[Tuple[int, int]]] = None
                  ) -> None:
         super().__init__(runner, dataloader)
-        if int(max_epochs) != max_epochs or max_epochs < 0:
-            raise ValueError('train_cfg.max_epochs must be a non-negative '
-                             f'integer, but got {max_epochs!r}')
-        self._max_epochs = int(max_epochs)
+        self._max_epochs = _count('max_epochs', max_epochs)
         self._max_iters = self._max_epochs * len(self.dataloader)
-        self._epoch = 0
-        self._iter = 0
-        self.val_begin = val_begin
-        self.val_interval = val_interval
-        # Set by EarlyStoppingHook to end training early.
-        self.stop_training = False
-        self._set_dataset_meta()
-        self.dynamic_milestones, self.dynamic_intervals = \
-            calc_dynamic_intervals(self.val_interval, dynamic_intervals)
+        self._init_schedule(val_begin, val_interval, dynamic_intervals,
+                            'epochs')
         # Batches of the current epoch already trained before a resume.
         self._batch_offset = 0
         self._epoch_start_iter = 0
@@ -375,19 +414,10 @@ class IterBasedTrainLoop(_TrainLoopMixin, BaseLoop):
                  dynamic_intervals: Optional[List[Tuple[int, int]]] = None
                  ) -> None:
         super().__init__(runner, dataloader)
-        if int(max_iters) != max_iters or max_iters < 0:
-            raise ValueError('train_cfg.max_iters must be a non-negative '
-                             f'integer, but got {max_iters!r}')
-        self._max_iters = int(max_iters)
+        self._max_iters = _count('max_iters', max_iters)
         self._max_epochs = 1  # the whole run is one "epoch"
-        self._epoch = 0
-        self._iter = 0
-        self.val_begin = val_begin
-        self.val_interval = val_interval
-        self.stop_training = False
-        self._set_dataset_meta()
-        self.dynamic_milestones, self.dynamic_intervals = \
-            calc_dynamic_intervals(self.val_interval, dynamic_intervals)
+        self._init_schedule(val_begin, val_interval, dynamic_intervals,
+                            'iterations')
         self._dataloader_iterator: Optional[_InfiniteDataloaderIterator] = \
             None
         self._pending_progress: Optional[dict] = None

@@ -137,6 +137,12 @@ class Runner(BuilderMixin, HookMixin, CheckpointMixin):
             raise TypeError('cfg should be a dict, Config or None, but got '
                             f'{type(cfg).__name__}')
 
+        for name, value in (('train_cfg', train_cfg), ('val_cfg', val_cfg),
+                            ('test_cfg', test_cfg)):
+            if value is not None and not isinstance(value, (dict, BaseLoop)):
+                raise TypeError(
+                    f'{name} should be a dict (loop config) or a built loop '
+                    f'(BaseLoop), but got {type(value).__name__}: {value!r}')
         self._check_triple(
             'train', ('train_dataloader', 'train_cfg', 'optim_wrapper'),
             (train_dataloader, train_cfg, optim_wrapper))
@@ -173,6 +179,16 @@ class Runner(BuilderMixin, HookMixin, CheckpointMixin):
         env_cfg = self._normalize_env_cfg(env_cfg)
         self.setup_env(env_cfg)
 
+        if randomness is not None and not isinstance(randomness, dict):
+            raise TypeError('randomness should be a dict such as dict(seed=0, '
+                            'diff_rank_seed=False, deterministic=False), but '
+                            f'got {type(randomness).__name__}: {randomness!r}')
+        unknown = set(randomness or {}) - {
+            'seed', 'diff_rank_seed', 'deterministic'
+        }
+        if unknown:
+            raise ValueError(f'randomness: unknown key(s) {sorted(unknown)}; '
+                             'expected seed, diff_rank_seed, deterministic')
         self._randomness_cfg = dict(randomness or {})
         self.set_randomness(**self._randomness_cfg)
 
@@ -300,7 +316,17 @@ class Runner(BuilderMixin, HookMixin, CheckpointMixin):
     def _normalize_env_cfg(env_cfg: Optional[Dict]) -> Dict:
         """Copy ``env_cfg``; accept a top-level ``backend`` as
         ``dist_cfg.backend`` (the Runner tutorial writes it that way)."""
+        if env_cfg is not None and not isinstance(env_cfg, dict):
+            raise TypeError('env_cfg should be a dict with keys '
+                            'cudnn_benchmark, mp_cfg and dist_cfg, but got '
+                            f'{type(env_cfg).__name__}: {env_cfg!r}')
         env_cfg = dict(env_cfg or {})
+        for key in ('mp_cfg', 'dist_cfg'):
+            if env_cfg.get(key) is not None and not isinstance(
+                    env_cfg[key], dict):
+                raise TypeError(f'env_cfg.{key} should be a dict, but got '
+                                f'{type(env_cfg[key]).__name__}: '
+                                f'{env_cfg[key]!r}')
         if 'backend' in env_cfg:
             dist_cfg = dict(env_cfg.get('dist_cfg') or {})
             dist_cfg.setdefault('backend', env_cfg.pop('backend'))
@@ -481,7 +507,13 @@ class Runner(BuilderMixin, HookMixin, CheckpointMixin):
         return self._run_eval('test')
 
     def _init_model_weights(self) -> None:
-        """``init_weights()`` of the model, then share rank 0's weights."""
+        """``init_weights()`` of the model, then share rank 0's weights.
+
+        Skipped when ``wrap_model`` already initialised the model (before a
+        sharding wrapper such as FSDP split its parameters).
+        """
+        if getattr(self, '_weights_initialized', False):
+            return
         model = self._inner_model()
         if hasattr(model, 'init_weights'):
             model.init_weights()
@@ -553,27 +585,32 @@ class Runner(BuilderMixin, HookMixin, CheckpointMixin):
     @property
     def train_loop(self) -> Optional[BaseLoop]:
         """BaseLoop or None: the train loop (built on first access)."""
-        if self._train_loop is None or isinstance(self._train_loop,
-                                                  BaseLoop):
-            return self._train_loop
-        self._train_loop = self.build_train_loop(self._train_loop)
-        return self._train_loop
+        # Read several times per iteration by hooks (runner.iter, ...): a
+        # dict check is cheaper than isinstance against the abstract base.
+        loop = self._train_loop
+        if isinstance(loop, dict):
+            loop = self._train_loop = self.build_train_loop(loop)
+        return loop
 
     @property
     def val_loop(self) -> Optional[BaseLoop]:
         """BaseLoop or None: the validation loop (built on first access)."""
-        if self._val_loop is None or isinstance(self._val_loop, BaseLoop):
-            return self._val_loop
-        self._val_loop = self.build_val_loop(self._val_loop)
-        return self._val_loop
+        # Read several times per iteration by hooks (runner.iter, ...): a
+        # dict check is cheaper than isinstance against the abstract base.
+        loop = self._val_loop
+        if isinstance(loop, dict):
+            loop = self._val_loop = self.build_val_loop(loop)
+        return loop
 
     @property
     def test_loop(self) -> Optional[BaseLoop]:
         """BaseLoop or None: the test loop (built on first access)."""
-        if self._test_loop is None or isinstance(self._test_loop, BaseLoop):
-            return self._test_loop
-        self._test_loop = self.build_test_loop(self._test_loop)
-        return self._test_loop
+        # Read several times per iteration by hooks (runner.iter, ...): a
+        # dict check is cheaper than isinstance against the abstract base.
+        loop = self._test_loop
+        if isinstance(loop, dict):
+            loop = self._test_loop = self.build_test_loop(loop)
+        return loop
 
     @property
     def train_dataloader(self) -> Optional[DataLoader]:

@@ -10,7 +10,8 @@ from mmengine.evaluator import BaseMetric, Evaluator
 from mmengine.hooks import Hook
 from mmengine.registry import DATASETS, HOOKS, LOOPS, METRICS, MODELS
 from mmengine.runner import (BaseLoop, EpochBasedTrainLoop,
-                             IterBasedTrainLoop, Runner, TestLoop, ValLoop)
+                             IterBasedTrainLoop, Runner, ValLoop)
+from mmengine.runner import TestLoop as _TestLoop  # not a pytest class
 from mmengine.runner.loops import _InfiniteDataloaderIterator
 from mmengine.testing.runner_test_case import (ToyDataset, ToyMetric,
                                                ToyModel)
@@ -178,7 +179,7 @@ def test_eval_loops_raw_batch_fp16_and_metrics(tmp_path, mode):
     }
     runner = _runner(tmp_path, **kwargs)
     metrics = getattr(runner, mode)()
-    loop_cls = ValLoop if mode == 'val' else TestLoop
+    loop_cls = ValLoop if mode == 'val' else _TestLoop
     assert isinstance(getattr(runner, f'{mode}_loop'), loop_cls)
     assert getattr(runner, f'{mode}_evaluator') is evaluator
     # all 12 raw samples; CPU fp16 evaluation runs under bfloat16 autocast

@@ -558,3 +558,152 @@ def test_build_evaluator_refuses_a_bare_metric_with_a_hint(tmp_path):
     evaluator = runner.build_evaluator(dict(metrics=ToyMetric()))
     assert isinstance(evaluator, Evaluator)
     assert isinstance(evaluator.metrics[0], ToyMetric)
+
+
+# ------------------------------------------- §2 constructor arguments
+def test_log_level_visualizer_and_default_scope(tmp_path):
+    from mmengine.registry import DefaultScope
+    from mmengine.visualization import Visualizer
+    runner = Runner(**_cfg(tmp_path / 'a', log_level='DEBUG',
+                           default_scope='my_scope'))
+    runner.logger.debug('a debug line')
+    with open(runner.logger.log_file) as f:
+        assert 'a debug line' in f.read()
+    assert DefaultScope.get_current_instance().scope_name == 'my_scope'
+    assert runner.default_scope.scope_name == 'my_scope'
+    # default visualizer: LocalVisBackend under <log_dir>/vis_data
+    assert type(runner.visualizer.get_backend('LocalVisBackend')).__name__ \
+        == 'LocalVisBackend'
+    runner = Runner(**_cfg(tmp_path / 'info'))
+    runner.logger.debug('a hidden line')
+    with open(runner.logger.log_file) as f:
+        assert 'a hidden line' not in f.read()
+    runner = Runner(**_cfg(
+        tmp_path / 'b',
+        visualizer=dict(type='Visualizer',
+                        vis_backends=[dict(type='LocalVisBackend')])))
+    assert runner.visualizer.instance_name == runner.experiment_name
+    vis = Visualizer(name=_name('vis'))
+    runner = Runner(**_cfg(tmp_path / 'c', visualizer=vis))
+    assert runner.visualizer is vis
+    with pytest.raises(TypeError, match='visualizer should be'):
+        Runner(**_cfg(tmp_path / 'd', visualizer='Visualizer'))
+
+
+def test_env_cfg_cudnn_benchmark_and_errors(tmp_path):
+    saved = torch.backends.cudnn.benchmark
+    try:
+        Runner(**_cfg(tmp_path, env_cfg=dict(cudnn_benchmark=True)))
+        assert torch.backends.cudnn.benchmark
+    finally:
+        torch.backends.cudnn.benchmark = saved
+    with pytest.raises(TypeError, match='env_cfg should be a dict'):
+        Runner(**_cfg(tmp_path, env_cfg='nccl'))
+    with pytest.raises(TypeError, match='env_cfg.mp_cfg should be a dict'):
+        Runner(**_cfg(tmp_path, env_cfg=dict(mp_cfg='fork')))
+    with pytest.raises(ValueError, match='mp_start_method'):
+        Runner(**_cfg(tmp_path,
+                      env_cfg=dict(mp_cfg=dict(mp_start_method='nope'))))
+
+
+def test_randomness_argument(tmp_path):
+    runner = Runner(**_cfg(tmp_path, randomness=dict(seed=5)))
+    assert runner.seed == 5 and not runner.deterministic
+    assert isinstance(Runner(**_cfg(tmp_path)).seed, int)  # drawn
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['seeds'\]"):
+        Runner(**_cfg(tmp_path, randomness=dict(seeds=5)))
+    with pytest.raises(TypeError, match='randomness should be a dict'):
+        Runner(**_cfg(tmp_path, randomness=5))
+    with pytest.raises(TypeError, match='seed must be an int'):
+        Runner(**_cfg(tmp_path, randomness=dict(seed='5')))
+
+
+def test_loop_cfg_and_hook_argument_errors(tmp_path):
+    with pytest.raises(TypeError, match='train_cfg should be a dict'):
+        Runner(**_cfg(tmp_path, train_cfg='EpochBasedTrainLoop'))
+    with pytest.raises(TypeError, match='val_cfg should be a dict'):
+        Runner(**_cfg(tmp_path, val_cfg=['ValLoop']))
+    for bad in (0, -1, 1.5, True):
+        runner = Runner(**_cfg(
+            tmp_path, train_cfg=dict(max_epochs=2, val_interval=bad)))
+        with pytest.raises(ValueError, match='train_cfg.val_interval'):
+            runner.train()
+    runner = Runner(**_cfg(
+        tmp_path, train_cfg=dict(max_iters=4, val_begin=-1)))
+    with pytest.raises(ValueError, match='train_cfg.val_begin'):
+        runner.train()
+    with pytest.raises(TypeError, match='default_hooks should be a dict'):
+        Runner(**_cfg(tmp_path, default_hooks=[dict(type='LoggerHook')]))
+    with pytest.raises(TypeError, match='custom_hooks should be a list'):
+        Runner(**_cfg(tmp_path, custom_hooks=dict(type='EMAHook')))
+    with pytest.raises(TypeError, match='cfg should be a dict, Config'):
+        Runner(**_cfg(tmp_path, cfg='config.py'))
+    with pytest.raises(TypeError, match='optimizer wrapper should be'):
+        Runner(**_cfg(tmp_path, optim_wrapper='SGD')).train()
+
+
+def test_optim_wrapper_with_a_built_optimizer(tmp_path):
+    model = ToyModel()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    runner = Runner(**_cfg(tmp_path, model=model,
+                           optim_wrapper=dict(optimizer=optimizer)))
+    runner.train()
+    assert type(runner.optim_wrapper).__name__ == 'OptimWrapper'
+    assert runner.optim_wrapper.optimizer is optimizer
+
+
+def test_runtime_change_of_val_interval_is_kept(tmp_path):
+    """Without dynamic_intervals the loop does not reset val_interval."""
+    epochs = []
+
+    class Record(Hook):
+
+        def after_val_epoch(self, runner, metrics=None):
+            epochs.append(runner.epoch)
+
+    runner = Runner(**_cfg(tmp_path, custom_hooks=[Record()],
+                           train_cfg=dict(max_epochs=4)))
+    runner.train_loop.val_interval = 2
+    runner.train()
+    assert epochs == [2, 4]
+
+
+def test_dict_of_optim_wrappers_and_schedulers_by_name(tmp_path):
+    """§8: a dict of built OptimWrappers becomes an OptimWrapperDict; the
+    param_scheduler dict is keyed by optimizer name."""
+    from mmengine.optim import OptimWrapper, OptimWrapperDict
+
+    class TwoOptimModel(ToyModel):
+
+        def train_step(self, data, optim_wrapper):
+            assert isinstance(optim_wrapper, OptimWrapperDict)
+            data = self.data_preprocessor(data, True)
+            losses = self._run_forward(data, mode='loss')
+            loss, log_vars = self.parse_losses(losses)
+            loss.backward()
+            for wrapper in optim_wrapper.values():
+                wrapper.step()
+                wrapper.zero_grad()
+            return log_vars
+
+    model = TwoOptimModel()
+    wrappers = dict(
+        first=OptimWrapper(torch.optim.SGD(model.linear1.parameters(),
+                                           lr=0.1)),
+        second=OptimWrapper(torch.optim.SGD(model.linear2.parameters(),
+                                            lr=0.2)))
+    runner = Runner(**_cfg(
+        tmp_path, model=model, optim_wrapper=wrappers,
+        param_scheduler=dict(
+            first=dict(type='MultiStepLR', milestones=[1], gamma=0.1),
+            second=[dict(type='ConstantLR', factor=1.0)])))
+    runner.train()
+    assert isinstance(runner.optim_wrapper, OptimWrapperDict)
+    assert set(runner.param_schedulers) == {'first', 'second'}
+    lrs = runner.optim_wrapper.get_lr()
+    assert lrs['first.lr'][0] == pytest.approx(0.01)
+    assert lrs['second.lr'][0] == pytest.approx(0.2)
+    with pytest.raises(ValueError, match='second'):
+        Runner(**_cfg(tmp_path, model=TwoOptimModel(),
+                      optim_wrapper=dict(first=wrappers['first'],
+                                         second='SGD'))).train()

@@ -1,4 +1,5 @@
-"""EX-RUN-19: a real 2-process (gloo, CPU) run launched with torchrun."""
+"""EX-RUN-19: a real 2-process (gloo, CPU) run launched with torchrun;
+EX-RUN-11: FSDP in the same processes."""
 import json
 import os
 import os.path as osp
@@ -13,7 +14,7 @@ import argparse, json, os
 import torch
 from mmengine.hooks import Hook
 from mmengine.registry import DATASETS, METRICS, MODELS
-from mmengine.runner import Runner
+from mmengine.runner import Runner, set_random_seed
 from mmengine.testing.runner_test_case import ToyDataset, ToyMetric, ToyModel
 
 parser = argparse.ArgumentParser()
@@ -58,7 +59,41 @@ out = dict(rank=runner.rank, world_size=runner.world_size,
            weights={k: v.tolist()
                     for k, v in runner.model.state_dict().items()},
            seen=seen, saves=saves, metrics=runner.val(), seed=runner.seed,
-           timestamp=runner.timestamp)
+           timestamp=runner.timestamp,
+           diff_rank_seed=set_random_seed(5, diff_rank_seed=True))
+
+
+# EX-RUN-11: FSDP (cfg.model_wrapper_cfg) trains, checkpoints hold the full
+# (gathered) weights, and resuming from them is exact.
+def fsdp_runner(work_dir, name, **kwargs):
+    return Runner(
+        model=dict(type='ToyModel'), work_dir=work_dir,
+        train_dataloader=loader(True),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),
+        train_cfg=dict(by_epoch=True, max_epochs=2),
+        launcher=args.launcher, experiment_name=name,
+        randomness=dict(seed=3),
+        cfg=dict(model_wrapper_cfg=dict(type='MMFullyShardedDataParallel')),
+        **kwargs)
+
+
+def saved_weights(path):
+    state = torch.load(path, weights_only=True)['state_dict']
+    return {k: v.tolist() for k, v in state.items()}
+
+
+fsdp_dir = args.work_dir + '_fsdp'
+straight = fsdp_runner(os.path.join(fsdp_dir, 'a'), 'fsdp_a')
+straight.train()
+torch.distributed.barrier()
+resumed = fsdp_runner(os.path.join(fsdp_dir, 'b'), 'fsdp_b', resume=True,
+                      load_from=os.path.join(fsdp_dir, 'a', 'epoch_1.pth'))
+resumed.train()
+torch.distributed.barrier()
+out['fsdp'] = dict(
+    model_type=type(straight.model).__name__, iters=resumed.iter,
+    straight=saved_weights(os.path.join(fsdp_dir, 'a', 'epoch_2.pth')),
+    resumed=saved_weights(os.path.join(fsdp_dir, 'b', 'epoch_2.pth')))
 with open(os.path.join(args.work_dir, f'result_{runner.rank}.json'), 'w') as f:
     json.dump(out, f)
 '''
@@ -105,6 +140,15 @@ def test_two_process_gloo_training(tmp_path):
     assert r0['weights'] == r1['weights']
     assert r0['seed'] == r1['seed'] and r0['timestamp'] == r1['timestamp']
     assert r0['metrics'] == r1['metrics'] == dict(acc=1)
+    # EX-RUN-11: FSDP checkpoints hold full-shape weights; resume is exact
+    fsdp = r0['fsdp']
+    assert fsdp['model_type'] == 'MMFullyShardedDataParallel'
+    assert fsdp['iters'] == 4
+    assert [len(w) for w in fsdp['straight'].values()] == [2, 2, 1, 1]
+    assert len(fsdp['straight']['linear1.weight'][0]) == 2
+    assert fsdp['straight'] == fsdp['resumed'] == r1['fsdp']['straight']
+    # randomness.diff_rank_seed: seed + rank
+    assert (r0['diff_rank_seed'], r1['diff_rank_seed']) == (5, 6)
     # only rank 0 writes checkpoints and the (single) log file
     assert r0['saves'] == [1, 2] and r1['saves'] == []
     names = sorted(os.listdir(work_dir))

@@ -1,5 +1,9 @@
 """The example programs of spec 03 §15 (EX-RUN-*), on small fake data.
 
+EX-RUN-01 (15-minute tutorial) uses a small conv net and fake 10-class
+images instead of torchvision's ResNet-50 and CIFAR-10; EX-RUN-08 (AMP) runs
+on the CPU with bfloat16 autocast.
+
 EX-RUN-06/07 (resume) are in test_runner_resume.py, EX-RUN-09 (compile),
 -12 (seeding), -13/-14 (intervals, iteration mode) and -17 (custom runner)
 in test_runner.py, EX-RUN-16 (custom loop) in test_loops.py.
@@ -7,6 +11,7 @@ in test_runner.py, EX-RUN-16 (custom loop) in test_loops.py.
 import logging
 import os
 import os.path as osp
+import re
 
 import pytest
 import torch
@@ -432,3 +437,126 @@ def test_ex_run_15_indices_shrink_an_epoch():
     finally:
         DATASETS.module_dict.pop('_IndexedDataset')
     assert (len(full), len(small)) == (7, 4)
+
+
+# ------------------------------------------------------------ EX-RUN-01
+class MMResNet50(BaseModel):
+    """The tutorial's model, with a tiny MLP in place of ResNet-50."""
+
+    def __init__(self):
+        super().__init__()
+        self.resnet = nn.Sequential(
+            nn.Flatten(), nn.Linear(3 * 8 * 8, 16), nn.ReLU(),
+            nn.Linear(16, 10))
+
+    def forward(self, imgs, labels, mode):
+        x = self.resnet(imgs)
+        if mode == 'loss':
+            return {'loss': F.cross_entropy(x, labels)}
+        elif mode == 'predict':
+            return x, labels
+
+
+class TutorialAccuracy(BaseMetric):
+
+    def process(self, data_batch, data_samples):
+        score, gt = data_samples
+        self.results.append({
+            'batch_size': len(gt),
+            'correct': (score.argmax(dim=1) == gt).sum().cpu(),
+        })
+
+    def compute_metrics(self, results):
+        total_correct = sum(item['correct'] for item in results)
+        total_size = sum(item['batch_size'] for item in results)
+        return dict(accuracy=100 * total_correct / total_size)
+
+
+class _FakeCifar(Dataset):
+    """(image, label) pairs like torchvision's CIFAR10 with ToTensor."""
+
+    def __init__(self, size):
+        gen = torch.Generator().manual_seed(size)
+        self.imgs = torch.rand(size, 3, 8, 8, generator=gen)
+        self.labels = torch.randint(0, 10, (size, ), generator=gen)
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        return self.imgs[i], self.labels[i]
+
+
+def test_ex_run_01_fifteen_minute_tutorial(tmp_path):
+    """Batch 4: 25 train iterations (the doc's 1563) and 5 val iterations
+    (the doc's 313) per epoch, 5 epochs, logging every 10 iterations."""
+    train_dataloader = DataLoader(
+        batch_size=4, shuffle=True, dataset=_FakeCifar(100))
+    val_dataloader = DataLoader(
+        batch_size=4, shuffle=False, dataset=_FakeCifar(20))
+    runner = Runner(
+        model=MMResNet50(),
+        work_dir=str(tmp_path / 'work_dir'),
+        train_dataloader=train_dataloader,
+        optim_wrapper=dict(
+            optimizer=dict(type=torch.optim.SGD, lr=0.001, momentum=0.9)),
+        train_cfg=dict(by_epoch=True, max_epochs=5, val_interval=1),
+        val_dataloader=val_dataloader,
+        val_cfg=dict(),
+        val_evaluator=dict(type=TutorialAccuracy),
+        experiment_name=_name('ex_run_01'))
+    runner.train()
+    with open(runner.logger.log_file) as f:
+        log = f.read()
+    date = r'(\d{4}/)?\d\d/\d\d \d\d:\d\d:\d\d'
+    # banner, then train lines every 10 iterations in the spec's format
+    assert re.search(date + r' - mmengine - INFO - \n-+\nSystem environment',
+                     log)
+    assert 'Checkpoints will be saved to ' + runner.work_dir in log
+    train_lines = re.findall(r'Epoch\(train\) +\[(\d)\]\[ ?(\d+)/25\]  '
+                             r'lr: 1\.0000e-03  eta: \d+:\d\d:\d\d  '
+                             r'time: \d+\.\d{4}  data_time: \d+\.\d{4}  '
+                             r'.*loss: \d+\.\d{4}', log)
+    assert [(int(e), int(i)) for e, i in train_lines] == [
+        (e, i) for e in range(1, 6) for i in (10, 20)]
+    for epoch in range(1, 6):
+        assert f'Saving checkpoint at {epoch} epochs' in log
+        assert osp.isfile(osp.join(runner.work_dir, f'epoch_{epoch}.pth'))
+    summaries = re.findall(
+        r'Epoch\(val\) +\[(\d)\]\[5/5\]  accuracy: (\d+\.\d{4})', log)
+    assert [int(e) for e, _ in summaries] == [1, 2, 3, 4, 5]
+    metric = runner.message_hub.get_scalar('val/accuracy').current()
+    assert float(summaries[-1][1]) == pytest.approx(float(metric), abs=1e-4)
+
+
+# ------------------------------------------------------------ EX-RUN-08
+def test_ex_run_08_amp_optim_wrapper_on_cpu(tmp_path):
+    """AmpOptimWrapper (bfloat16 on the CPU: float16 autocast is a GPU
+    feature) trains the tutorial model; the forward runs under autocast."""
+    dtypes = []
+
+    class RecordDtype(nn.Module):
+
+        def forward(self, x):
+            dtypes.append(x.dtype)
+            return x
+
+    model = MMResNet50()
+    model.resnet.insert(2, RecordDtype())  # sees the Linear output
+    runner = Runner(
+        model=model,
+        work_dir=str(tmp_path),
+        train_dataloader=DataLoader(_FakeCifar(16), batch_size=4),
+        optim_wrapper=dict(
+            type='AmpOptimWrapper', dtype='bfloat16',
+            optimizer=dict(type='SGD', lr=0.001, momentum=0.9)),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        default_hooks=dict(checkpoint=None),
+        experiment_name=_name('ex_run_08'))
+    before = [p.detach().clone() for p in runner.model.parameters()]
+    runner.train()
+    assert type(runner.optim_wrapper).__name__ == 'AmpOptimWrapper'
+    assert dtypes and set(dtypes) == {torch.bfloat16}
+    assert runner.iter == 4
+    assert any(not torch.equal(a, b)
+               for a, b in zip(before, runner.model.parameters()))

@@ -81,9 +81,10 @@ SRC = textwrap.dedent('''
 
     def make_cfg(work_dir, name, mode='epoch', sampler='DefaultSampler',
                  ckpt_by_epoch=False, interval=5, crash_at=None, kill=False,
-                 resume=False, num_workers=0):
+                 resume=False, num_workers=0, worker_jitter=False):
         loader = dict(
-            dataset=dict(type='ResumeNoisyDataset', jitter=not num_workers),
+            dataset=dict(type='ResumeNoisyDataset',
+                         jitter=worker_jitter or not num_workers),
             sampler=dict(type=sampler, shuffle=True),
             batch_size=3, num_workers=num_workers)
         if num_workers:
@@ -215,6 +216,20 @@ def test_exact_resume_with_workers(tmp_path):
     kwargs = dict(mode='epoch', num_workers=2)
     straight = _straight(tmp_path, **kwargs)
     resumed = _interrupted_then_resumed(tmp_path, 7, **kwargs)
+    _assert_same_run(straight, resumed)
+
+
+def test_exact_resume_at_epoch_end_with_random_workers(tmp_path):
+    """Workers that draw random numbers (augmentation): resuming from an
+    epoch-end checkpoint is exact, since non-persistent workers are
+    re-seeded from the run's seed at every epoch in both runs. (Resuming in
+    the middle of an epoch is not exact for such pipelines: a worker's RNG
+    position inside the interrupted epoch is not recoverable without
+    replaying the data.)"""
+    kwargs = dict(mode='epoch', num_workers=2, worker_jitter=True,
+                  ckpt_by_epoch=True, interval=1)
+    straight = _straight(tmp_path, **kwargs)
+    resumed = _interrupted_then_resumed(tmp_path, 6, **kwargs)
     _assert_same_run(straight, resumed)
 
 
