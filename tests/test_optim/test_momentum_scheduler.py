@@ -140,3 +140,38 @@ def test_momentum_errors():
             torch.optim.Adagrad(nn.Linear(1, 1).parameters()), gamma=0.9)
     with pytest.raises(TypeError, match='should be an Optimizer'):
         StepMomentum('sgd', step_size=1)
+
+
+def test_betas_of_optim_wrapper_base_settings_resume():
+    """With several param groups the wrapper's base settings hold Adam's
+    betas too; they are restored (momentum and betas[0]) on resume."""
+
+    def two_group_adam():
+        model = nn.Sequential(nn.Linear(1, 1), nn.Linear(1, 1))
+        return OptimWrapper(
+            torch.optim.Adam([{
+                'params': model[0].parameters()
+            }, {
+                'params': model[1].parameters(),
+                'lr': 0.2
+            }],
+                             lr=0.1,
+                             betas=(MOMENTUM, 0.999)))
+
+    wrapper = two_group_adam()
+    s = StepMomentum(wrapper, step_size=1, gamma=0.5)
+    for _ in range(2):
+        wrapper.step()
+        s.step()
+    assert wrapper.base_param_settings['betas'][0] == pytest.approx(0.225)
+
+    fresh = two_group_adam()
+    resumed = StepMomentum(fresh, step_size=1, gamma=0.5)
+    fresh.load_state_dict(wrapper.state_dict())
+    resumed.load_state_dict(s.state_dict())
+    assert [(g['momentum'], g['betas']) for g in fresh.param_groups] == [
+        (g['momentum'], g['betas']) for g in wrapper.param_groups
+    ]
+    base = fresh.base_param_settings
+    assert base['momentum'] == wrapper.base_param_settings['momentum']
+    assert base['betas'] == wrapper.base_param_settings['betas']

@@ -333,6 +333,11 @@ def test_specific_argument_errors(optimizer):
     with pytest.raises(ValueError, match='`anneal_strategy`'):
         OneCycleParamScheduler(
             optimizer, 'lr', total_steps=5, anneal_strategy='x')
+    with pytest.raises(TypeError, match='`eta_max` should be a number'):
+        OneCycleParamScheduler(optimizer, 'lr', total_steps=5, eta_max='1')
+    with pytest.raises(TypeError, match=r'`restart_weights\[...\]`'):
+        CosineRestartParamScheduler(
+            optimizer, 'lr', periods=[1], restart_weights=['1'])
     with pytest.raises(ValueError, match='`eta_max` has 3 values'):
         OneCycleParamScheduler(
             optimizer, 'lr', total_steps=5, eta_max=[1, 2, 3])
@@ -584,3 +589,119 @@ def test_counted_step_survives_copy_and_pickle():
         clone.step()
         assert clone._param_scheduler_step_count == 1
         assert wrapper._param_scheduler_step_count == 0
+
+
+def test_only_assert_style_checks_are_assertion_errors(optimizer):
+    """SchedulerArgumentError (also an AssertionError) only where the
+    original engine asserted; other bad values are plain ValueErrors."""
+    with pytest.raises(ValueError) as info:
+        StepParamScheduler(optimizer, 'lr', step_size=0)
+    assert not isinstance(info.value, AssertionError)
+    with pytest.raises(ValueError) as info:
+        CosineRestartParamScheduler(
+            optimizer, 'lr', periods=[0], restart_weights=[1])
+    assert not isinstance(info.value, AssertionError)
+    with pytest.raises(ValueError, match='by_epoch=False') as info:
+        StepParamScheduler.build_iter_from_epoch(
+            optimizer, 'lr', step_size=1, by_epoch=False, epoch_length=2)
+    assert not isinstance(info.value, AssertionError)
+    with pytest.raises(TypeError, match='`eta_min_ratio` should be a number'):
+        CosineAnnealingParamScheduler(
+            optimizer, 'lr', T_max=2, eta_min_ratio='0.1')
+
+
+def test_build_iter_from_epoch_checks_interval_in_epochs(optimizer):
+    with pytest.raises(ValueError, match=r'begin=6, end=5 \(epochs\)'):
+        StepParamScheduler.build_iter_from_epoch(
+            optimizer, 'lr', step_size=1, begin=6, end=5, epoch_length=4)
+    with pytest.raises(TypeError, match='`begin` should be a number'):
+        StepParamScheduler.build_iter_from_epoch(
+            optimizer, 'lr', step_size=1, begin='1', epoch_length=4)
+    # fractional epochs that land on whole iterations become ints
+    s = StepParamScheduler.build_iter_from_epoch(
+        optimizer, 'lr', step_size=2.5, begin=0.5, end=3.5, epoch_length=4)
+    assert (s.step_size, s.begin, s.end) == (10, 2, 14)
+    assert type(s.step_size) is int
+    s = MultiStepParamScheduler.build_iter_from_epoch(
+        optimizer, 'lr', milestones=[1.5, 2], epoch_length=2)
+    assert s.milestones == {3: 1, 4: 1}
+    # ``max_iters / epoch_length`` epochs scale back to ``max_iters``
+    for max_iters, epoch_length in ((24, 5), (49, 7), (1000, 3)):
+        s = StepParamScheduler.build_iter_from_epoch(
+            optimizer, 'lr', step_size=1, end=max_iters / epoch_length,
+            epoch_length=epoch_length)
+        assert s.end == max_iters
+
+
+def test_reduce_on_plateau_cannot_be_converted(optimizer):
+    with pytest.raises(ValueError, match='cannot be converted'):
+        PARAM_SCHEDULERS.build(
+            dict(type='ReduceOnPlateauParamScheduler', param_name='lr',
+                 convert_to_iter_based=True),
+            default_args=dict(optimizer=optimizer, epoch_length=3))
+
+
+def test_optim_wrapper_dict_is_rejected_with_a_hint():
+    from mmengine.optim import OptimWrapperDict
+    wrappers = OptimWrapperDict(a=OptimWrapper(make_optimizer()))
+    with pytest.raises(TypeError, match='one scheduler per wrapper'):
+        StepParamScheduler(wrappers, 'lr', step_size=1)
+
+
+def test_base_param_settings_value_survives_state_dict_round_trip():
+    """The OptimWrapper's base group (reported as ``base_lr``) is not in the
+    optimizer's state dict; the scheduler's state restores it."""
+    wrapper = OptimWrapper(make_optimizer())
+    s = StepParamScheduler(wrapper, 'lr', step_size=1, gamma=0.5)
+    for _ in range(3):
+        wrapper.step()
+        s.step()
+    state = s.state_dict()
+    optim_state = wrapper.state_dict()
+    torch.save(dict(s=state), io.BytesIO())  # plain types only
+
+    fresh = OptimWrapper(make_optimizer())
+    s2 = StepParamScheduler(fresh, 'lr', step_size=1, gamma=0.5)
+    fresh.load_state_dict(optim_state)
+    s2.load_state_dict(state)
+    assert fresh.get_lr() == wrapper.get_lr()
+    assert fresh.get_lr()['base_lr'] == pytest.approx([LR * 0.5**3])
+    wrapper.step(), s.step(), fresh.step(), s2.step()
+    assert fresh.get_lr() == wrapper.get_lr()
+    # a state without the value (or a raw optimizer) loads as before
+    plain = StepParamScheduler(make_optimizer(), 'lr', step_size=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        plain.load_state_dict(state)
+
+
+def test_public_names_re_exported_from_mmengine_optim():
+    """Spec 06 §1: the scheduler module is also re-exported from
+    ``mmengine.optim``; every public scheduler is registered."""
+    import mmengine.optim
+    import mmengine.optim.scheduler as scheduler
+    for name in scheduler.__all__:
+        assert getattr(mmengine.optim, name) is getattr(scheduler, name)
+        if name != '_ParamScheduler':
+            assert PARAM_SCHEDULERS.get(name) is getattr(scheduler, name)
+
+
+@pytest.mark.parametrize('cfg, error, match', [
+    (dict(type='LinearLR', begin=5, end=5), ValueError,
+     'LinearLR: end should be larger than begin, but got begin=5, end=5'),
+    (dict(type='LinearLR', begin=6, end=5, convert_to_iter_based=True),
+     ValueError, r'begin=6, end=5 \(epochs\)'),
+    (dict(type='LinearParamScheduler', param_name='wd'), KeyError,
+     "param_name 'wd' is not a key of optimizer.param_groups\\[0\\]; "
+     "available keys: .*'weight_decay'"),
+    (dict(type='LinearLR', by_epoch=False, convert_to_iter_based=True),
+     ValueError, 'by_epoch=False'),
+    (dict(type='StepLR', step_size=0), ValueError,
+     '`step_size` should be a positive int, but got 0'),
+])
+def test_bad_configs_name_the_argument(optimizer, cfg, error, match):
+    """Errors for bad scheduler configs built as the Runner builds them."""
+    with pytest.raises(error, match=match):
+        PARAM_SCHEDULERS.build(
+            cfg, default_args=dict(optimizer=OptimWrapper(optimizer),
+                                   epoch_length=4))

@@ -1,19 +1,36 @@
 """Schedulers following annealing curves: cosine, polynomial, cosine with
 restarts (SGDR) and one-cycle."""
+import bisect
+import itertools
 import math
 from numbers import Integral
 from typing import Any, List, Optional, Sequence, Union
 
 from mmengine.registry import PARAM_SCHEDULERS
-from .param_scheduler import (INF, SchedulerArgumentError, _check_number,
-                              _check_optimizer, _check_positive_int,
-                              _format_per_group, _ParamScheduler,
-                              _scheduled_groups)
+from .param_scheduler import (INF, SchedulerArgumentError, _check_eta_min,
+                              _check_number, _check_optimizer,
+                              _check_positive_int, _format_per_group,
+                              _ParamScheduler, _scheduled_groups)
 
 __all__ = [
     'CosineAnnealingParamScheduler', 'PolyParamScheduler',
     'CosineRestartParamScheduler', 'OneCycleParamScheduler'
 ]
+
+
+def _cosine_ratio(step: int, period: float) -> float:
+    """Chainable cosine update: ``value - eta_min`` at ``step`` of a half
+    period of ``period`` steps is this ratio times its value at
+    ``step - 1``."""
+    return ((1 + math.cos(math.pi * step / period)) /
+            (1 + math.cos(math.pi * (step - 1) / period)))
+
+
+def _eta_min_of(scheduler: Any, base_value: float) -> float:
+    """``eta_min``, or ``eta_min_ratio`` of the group's initial value."""
+    if scheduler.eta_min_ratio is None:
+        return scheduler.eta_min
+    return base_value * scheduler.eta_min_ratio
 
 
 @PARAM_SCHEDULERS.register_module()
@@ -52,12 +69,7 @@ class CosineAnnealingParamScheduler(_ParamScheduler):
                  verbose: bool = False,
                  eta_min_ratio: Optional[float] = None):
         name = type(self).__name__
-        if eta_min is None and eta_min_ratio is None:
-            eta_min = 0.
-        if not ((eta_min is None) ^ (eta_min_ratio is None)):
-            raise SchedulerArgumentError(
-                f'{name}: give either `eta_min` or `eta_min_ratio`, not both '
-                f'(got eta_min={eta_min}, eta_min_ratio={eta_min_ratio})')
+        eta_min = _check_eta_min(name, eta_min, eta_min_ratio)
         if T_max is None:
             if end == INF:
                 raise ValueError(
@@ -73,11 +85,6 @@ class CosineAnnealingParamScheduler(_ParamScheduler):
         super().__init__(optimizer, param_name, begin, end, last_step,
                          by_epoch, verbose)
 
-    def _eta_min(self, base_value: float) -> float:
-        if self.eta_min_ratio is None:
-            return self.eta_min
-        return base_value * self.eta_min_ratio
-
     def _get_value(self) -> List[Any]:
         groups = self._param_groups()
         step, t_max = self.last_step, self.T_max
@@ -87,14 +94,14 @@ class CosineAnnealingParamScheduler(_ParamScheduler):
             # bottom of the curve: the recursive ratio would divide by 0
             return [
                 group[self.param_name] +
-                (base - self._eta_min(base)) * (1 - math.cos(math.pi / t_max))
-                / 2 for base, group in zip(self.base_values, groups)
+                (base - _eta_min_of(self, base)) *
+                (1 - math.cos(math.pi / t_max)) / 2
+                for base, group in zip(self.base_values, groups)
             ]
-        ratio = ((1 + math.cos(math.pi * step / t_max)) /
-                 (1 + math.cos(math.pi * (step - 1) / t_max)))
+        ratio = _cosine_ratio(step, t_max)
         values = []
         for base, group in zip(self.base_values, groups):
-            eta_min = self._eta_min(base)
+            eta_min = _eta_min_of(self, base)
             values.append(ratio * (group[self.param_name] - eta_min) +
                           eta_min)
         return values
@@ -180,12 +187,7 @@ class CosineRestartParamScheduler(_ParamScheduler):
                  by_epoch: bool = True,
                  verbose: bool = False):
         name = type(self).__name__
-        if eta_min is None and eta_min_ratio is None:
-            eta_min = 0.
-        if not ((eta_min is None) ^ (eta_min_ratio is None)):
-            raise SchedulerArgumentError(
-                f'{name}: give either `eta_min` or `eta_min_ratio`, not both '
-                f'(got eta_min={eta_min}, eta_min_ratio={eta_min_ratio})')
+        eta_min = _check_eta_min(name, eta_min, eta_min_ratio)
         if not isinstance(periods, (list, tuple)) or not periods:
             raise TypeError(f'{name}: `periods` should be a non-empty list of '
                             f'ints, but got {periods!r}')
@@ -194,6 +196,8 @@ class CosineRestartParamScheduler(_ParamScheduler):
         if not isinstance(restart_weights, (list, tuple)):
             raise TypeError(f'{name}: `restart_weights` should be a list of '
                             f'numbers, but got {restart_weights!r}')
+        for weight in restart_weights:
+            _check_number(name, 'restart_weights[...]', weight)
         if len(periods) != len(restart_weights):
             raise SchedulerArgumentError(
                 f'{name}: periods and restart_weights should have the same '
@@ -203,32 +207,27 @@ class CosineRestartParamScheduler(_ParamScheduler):
         self.restart_weights = list(restart_weights)
         self.eta_min = eta_min
         self.eta_min_ratio = eta_min_ratio
-        self.cumulative_periods = [
-            sum(self.periods[:i + 1]) for i in range(len(self.periods))
-        ]
+        self.cumulative_periods = list(itertools.accumulate(self.periods))
         super().__init__(optimizer, param_name, begin, end, last_step,
                          by_epoch, verbose)
 
     def _get_value(self) -> List[Any]:
         groups = self._param_groups()
-        idx = next((i for i, cumulative in enumerate(self.cumulative_periods)
-                    if self.last_step < cumulative), None)
-        if idx is None:  # past the last period
+        # index of the period holding last_step (O(log #periods))
+        idx = bisect.bisect_right(self.cumulative_periods, self.last_step)
+        if idx == len(self.periods):  # past the last period
             return [group[self.param_name] for group in groups]
         restart = 0 if idx == 0 else self.cumulative_periods[idx - 1]
-        period = self.periods[idx]
         step = self.last_step - restart
+        if step == 0:
+            weight = self.restart_weights[idx]
+            return [base * weight for base in self.base_values]
+        ratio = _cosine_ratio(step, self.periods[idx])
         values = []
         for base, group in zip(self.base_values, groups):
-            eta_min = (self.eta_min if self.eta_min_ratio is None else base *
-                       self.eta_min_ratio)
-            if step == 0:
-                values.append(base * self.restart_weights[idx])
-            else:
-                ratio = ((1 + math.cos(math.pi * step / period)) /
-                         (1 + math.cos(math.pi * (step - 1) / period)))
-                values.append(ratio * (group[self.param_name] - eta_min) +
-                              eta_min)
+            eta_min = _eta_min_of(self, base)
+            values.append(ratio * (group[self.param_name] - eta_min) +
+                          eta_min)
         return values
 
 
@@ -337,6 +336,8 @@ class OneCycleParamScheduler(_ParamScheduler):
         else:
             peaks = _format_per_group(name, 'eta_max', optimizer, param_name,
                                       eta_max)
+            for peak_value in peaks:
+                _check_number(name, 'eta_max', peak_value)
             for peak_value, group in zip(
                     peaks, _scheduled_groups(optimizer, param_name)):
                 group[initial] = peak_value / div_factor

@@ -67,6 +67,11 @@ class MomentumSchedulerMixin:
         super().step(*args, **kwargs)  # type: ignore[misc]
         self._sync_betas()
 
+    def load_state_dict(self, state_dict) -> None:
+        """Restore the state; keep ``betas[0]`` equal to the momentum."""
+        super().load_state_dict(state_dict)  # type: ignore[misc]
+        self._sync_betas()
+
     def _sync_betas(self) -> None:
         if not self.use_betas:
             return

@@ -18,6 +18,13 @@ __all__ = [
 ]
 
 
+def _check_factor(scheduler: str, name: str, value: Any) -> None:
+    _check_number(scheduler, name, value)
+    if not 0 <= value <= 1:
+        raise ValueError(f'{scheduler}: `{name}` should be between 0 and 1 '
+                         f'(a multiplicative factor), but got {value}')
+
+
 @PARAM_SCHEDULERS.register_module()
 class ConstantParamScheduler(_ParamScheduler):
     """Multiply the parameter by a constant ``factor`` until ``end - 1``.
@@ -41,11 +48,7 @@ class ConstantParamScheduler(_ParamScheduler):
                  last_step: int = -1,
                  by_epoch: bool = True,
                  verbose: bool = False):
-        name = type(self).__name__
-        _check_number(name, 'factor', factor)
-        if not 0 <= factor <= 1:
-            raise ValueError(f'{name}: constant multiplicative `factor` '
-                             f'should be between 0 and 1, but got {factor}')
+        _check_factor(type(self).__name__, 'factor', factor)
         self.factor = factor
         self.total_iters = end - begin - 1
         # Values before the factor was applied: to undo a factor of 0.
@@ -211,13 +214,8 @@ class LinearParamScheduler(_ParamScheduler):
                  last_step: int = -1,
                  by_epoch: bool = True,
                  verbose: bool = False):
-        name = type(self).__name__
-        for arg, value in (('start_factor', start_factor), ('end_factor',
-                                                            end_factor)):
-            _check_number(name, arg, value)
-            if not 0 <= value <= 1:
-                raise ValueError(f'{name}: `{arg}` (a multiplicative factor) '
-                                 f'should be between 0 and 1, but got {value}')
+        _check_factor(type(self).__name__, 'start_factor', start_factor)
+        _check_factor(type(self).__name__, 'end_factor', end_factor)
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = end - begin - 1

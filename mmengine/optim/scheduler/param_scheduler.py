@@ -18,15 +18,15 @@ import copy
 import importlib
 import inspect
 import warnings
-import weakref
 from collections import Counter
 from collections.abc import Mapping
 from numbers import Integral, Real
-from typing import Any, Callable, List, Optional, Sequence, Union
+from typing import Any, List, Optional, Sequence, Union
 
 from torch.optim import Optimizer
 
 from mmengine.logging import print_log
+from .step_counter import _STEP_COUNT_ATTR, _CountedStep
 
 __all__ = ['INF', 'SchedulerArgumentError', '_ParamScheduler']
 
@@ -36,17 +36,20 @@ INF = int(1e9)
 _ORDER_DOC = ('See more details at '
               'https://pytorch.org/docs/stable/optim.html'
               '#how-to-adjust-learning-rate')
-# Attribute set on the optimizer (or OptimWrapper) counting ``step()`` calls
-# since the last scheduler was built; used only to warn about a wrong order.
-_STEP_COUNT_ATTR = '_param_scheduler_step_count'
+# ``state_dict`` key of the value in ``OptimWrapper.base_param_settings``.
+_BASE_VALUE_KEY = '_base_param_settings_value'
 
 
 class SchedulerArgumentError(ValueError, AssertionError):
     """An invalid argument of a parameter scheduler.
 
     It is a ``ValueError``; it is also an ``AssertionError`` because the
-    original engine checked these arguments with ``assert`` and downstream
-    code catches that type.
+    original engine checked these few arguments with ``assert`` and
+    downstream code catches that type: ``eta_min`` together with
+    ``eta_min_ratio``, ``periods``/``restart_weights`` of different lengths,
+    a bad ``last_step``, a bad ``epoch_length``, and ``by_epoch=False`` for a
+    plateau scheduler. Every other bad argument raises a plain ``ValueError``
+    or ``TypeError``.
     """
 
 
@@ -60,7 +63,7 @@ def _is_optimizer_like(obj: Any) -> bool:
     try:
         inner = obj.optimizer
         groups = obj.param_groups
-    except Exception:  # e.g. OptimWrapperDict raises for these properties
+    except AttributeError:  # e.g. OptimWrapperDict raises it for both
         return False
     return isinstance(inner, Optimizer) and isinstance(groups, list)
 
@@ -74,19 +77,30 @@ def _scheduled_groups(optimizer: Any, key: str) -> List[dict]:
     value follows the schedule too.
     """
     groups = optimizer.param_groups
+    base = _base_settings(optimizer, key)
+    return groups if base is None else groups + [base]
+
+
+def _base_settings(optimizer: Any, key: str) -> Optional[dict]:
+    """The ``OptimWrapper.base_param_settings`` scheduled with the param
+    groups (None if there is none, or it lacks ``key``)."""
     base = getattr(optimizer, 'base_param_settings', None)
     if (isinstance(base, dict) and key in base
-            and not any(group is base for group in groups)):
-        return groups + [base]
-    return groups
+            and not any(group is base for group in optimizer.param_groups)):
+        return base
+    return None
 
 
 def _check_optimizer(scheduler: str, optimizer: Any) -> None:
     if not _is_optimizer_like(optimizer):
+        hint = ''
+        if hasattr(optimizer, 'items') and hasattr(optimizer, 'get_lr'):
+            hint = ('; for an OptimWrapperDict build one scheduler per '
+                    "wrapper, e.g. param_scheduler=dict(<wrapper name>=[...])")
         raise TypeError(
             f'{scheduler}: `optimizer` ({type(optimizer).__name__}) should be '
             'an Optimizer (torch.optim.Optimizer) or an OptimWrapper, but got '
-            f'{optimizer!r}')
+            f'{optimizer!r}{hint}')
 
 
 def _check_number(scheduler: str, name: str, value: Any,
@@ -101,8 +115,23 @@ def _check_number(scheduler: str, name: str, value: Any,
 def _check_positive_int(scheduler: str, name: str, value: Any) -> None:
     _check_number(scheduler, name, value, integer=True)
     if value <= 0:
-        raise SchedulerArgumentError(
+        raise ValueError(
             f'{scheduler}: `{name}` should be a positive int, but got {value}')
+
+
+def _check_eta_min(scheduler: str, eta_min: Optional[float],
+                   eta_min_ratio: Optional[float]) -> Optional[float]:
+    """``eta_min`` (0 when neither is given); the two are exclusive."""
+    if eta_min is None and eta_min_ratio is None:
+        return 0.
+    if (eta_min is None) == (eta_min_ratio is None):
+        raise SchedulerArgumentError(
+            f'{scheduler}: give either `eta_min` or `eta_min_ratio`, not both '
+            f'(got eta_min={eta_min}, eta_min_ratio={eta_min_ratio})')
+    _check_number(scheduler, 'eta_min' if eta_min_ratio is None else
+                  'eta_min_ratio', eta_min if eta_min_ratio is None else
+                  eta_min_ratio)
+    return eta_min
 
 
 def _check_interval(scheduler: str, begin: Any, end: Any) -> None:
@@ -122,69 +151,23 @@ def _check_last_step(scheduler: str, last_step: Any) -> None:
 
 
 def _scale_epochs(value: Any, epoch_length: int) -> Any:
-    """Multiply an epoch count (or a list of them) by ``epoch_length``."""
+    """Multiply an epoch count (or a list of them) by ``epoch_length``.
+
+    A fractional epoch count that lands on a whole iteration (``2.5`` epochs
+    of 4 iterations) becomes an int, so that int-only arguments
+    (``step_size``, ``milestones``) accept it.
+    """
     if isinstance(value, (list, tuple)):
         return [_scale_epochs(v, epoch_length) for v in value]
     if isinstance(value, Real) and not isinstance(value, bool):
         scaled = value * epoch_length
-        return int(scaled) if isinstance(value, Integral) else scaled
+        whole = round(scaled)
+        # ``max_iters / epoch_length`` epochs scale back to ``max_iters``
+        # despite float rounding
+        if isinstance(value, Integral) or abs(scaled - whole) < 1e-6:
+            return int(whole)
+        return scaled
     return value
-
-
-# --------------------------------------------------------------------------
-# counting optimizer.step() calls
-# --------------------------------------------------------------------------
-class _CountedStep:
-    """Replacement of ``optimizer.step`` that counts its calls.
-
-    Holds the optimizer weakly (no reference cycle), survives
-    ``copy.deepcopy`` of the optimizer (it rebinds to the copy) and pickling.
-    """
-    _counted_by_param_scheduler = True
-
-    def __init__(self, owner: Any, func: Optional[Callable],
-                 step: Optional[Callable]):
-        self._owner = weakref.ref(owner)
-        self._func = func  # unbound function, called with the owner
-        self._step = step  # any other callable, called as is
-        name = getattr(func or step, '__name__', 'step')
-        self.__name__ = name
-        self.__doc__ = getattr(func or step, '__doc__', None)
-
-    @classmethod
-    def wrap(cls, owner: Any) -> None:
-        step = owner.step
-        if getattr(step, '_counted_by_param_scheduler', False):
-            return
-        if getattr(step, '__self__', None) is owner and hasattr(
-                step, '__func__'):
-            counted = cls(owner, step.__func__, None)
-        else:
-            counted = cls(owner, None, step)
-        owner.step = counted
-
-    def __call__(self, *args, **kwargs):
-        owner = self._owner()
-        if owner is not None:
-            setattr(owner, _STEP_COUNT_ATTR,
-                    getattr(owner, _STEP_COUNT_ATTR, 0) + 1)
-        if self._func is not None:
-            return self._func(owner, *args, **kwargs)
-        return self._step(*args, **kwargs)
-
-    def __deepcopy__(self, memo: dict) -> '_CountedStep':
-        owner = self._owner()
-        new_owner = memo.get(id(owner), owner)
-        step = copy.deepcopy(self._step, memo)
-        return _CountedStep(new_owner, self._func, step)
-
-    def __reduce__(self):
-        return _rebuild_counted_step, (self._owner(), self._func, self._step)
-
-
-def _rebuild_counted_step(owner: Any, func: Optional[Callable],
-                          step: Optional[Callable]) -> _CountedStep:
-    return _CountedStep(owner, func, step)
 
 
 # --------------------------------------------------------------------------
@@ -358,11 +341,21 @@ class _ParamScheduler:
 
     # --------------------------------------------------------------- state
     def state_dict(self) -> dict:
-        """Everything but the optimizer, as plain Python types."""
-        return {
+        """Everything but the optimizer, as plain Python types.
+
+        With an ``OptimWrapper`` holding ``base_param_settings`` (several
+        param groups), the current value there is saved too: the optimizer's
+        own state dict does not hold it, and ``base_lr`` would be wrong after
+        a resume otherwise.
+        """
+        state = {
             key: _to_plain(value)
             for key, value in self.__dict__.items() if key != 'optimizer'
         }
+        base = _base_settings(self.optimizer, self.param_name)
+        if base is not None:
+            state[_BASE_VALUE_KEY] = _to_plain(base[self.param_name])
+        return state
 
     def load_state_dict(self, state_dict: Mapping) -> None:
         """Restore the state saved by :meth:`state_dict`.
@@ -376,6 +369,8 @@ class _ParamScheduler:
         if not isinstance(state_dict, Mapping):
             raise TypeError(f'{name}.load_state_dict expects a dict, but got '
                             f'{type(state_dict).__name__}')
+        state_dict = dict(state_dict)
+        base_value = state_dict.pop(_BASE_VALUE_KEY, None)
         expected = set(self.__dict__) - {'optimizer'}
         missing = sorted(
             k for k in expected - set(state_dict) if not k.startswith('_'))
@@ -393,6 +388,9 @@ class _ParamScheduler:
             key: copy.deepcopy(value)
             for key, value in state_dict.items() if key in expected
         })
+        base = _base_settings(self.optimizer, self.param_name)
+        if base is not None and base_value is not None:
+            base[self.param_name] = copy.deepcopy(base_value)
 
     # --------------------------------------------------------- conversion
     @classmethod
@@ -445,7 +443,7 @@ class _ParamScheduler:
             _ParamScheduler: A scheduler with ``by_epoch=False``.
         """
         if not by_epoch:
-            raise SchedulerArgumentError(
+            raise ValueError(
                 f'{cls.__name__}.build_iter_from_epoch: only epoch-based '
                 'arguments (by_epoch=True) can be converted to iter-based, '
                 'but got by_epoch=False')
@@ -455,6 +453,14 @@ class _ParamScheduler:
             raise SchedulerArgumentError(
                 f'{cls.__name__}.build_iter_from_epoch: `epoch_length` must '
                 f'be a positive integer, but got {epoch_length!r}')
+        # Checked in epochs (fractions allowed): an error about converted
+        # values would confuse the user.
+        where = f'{cls.__name__}.build_iter_from_epoch'
+        _check_number(where, 'begin', begin)
+        _check_number(where, 'end', end)
+        if end <= begin:
+            raise ValueError(f'{where}: end should be larger than begin, but '
+                             f'got begin={begin}, end={end} (epochs)')
         sig = cls._init_signature()
         try:
             bound = sig.bind(None, *args, **kwargs)
@@ -488,8 +494,10 @@ class _ParamScheduler:
                 f'{cls.__name__}.build_iter_from_epoch: cannot convert '
                 'arguments of a scheduler whose __init__ takes *args; pass '
                 'its arguments by keyword')
-        arguments['begin'] = int(begin * epoch_length)
-        arguments['end'] = end if end == INF else int(end * epoch_length)
+        # a fraction of an iteration is dropped, as in the original engine
+        arguments['begin'] = int(_scale_epochs(begin, epoch_length))
+        arguments['end'] = end if end == INF else int(
+            _scale_epochs(end, epoch_length))
         arguments['by_epoch'] = False
         return cls(**arguments)
 

@@ -112,6 +112,15 @@ class ReduceOnPlateauParamScheduler(_ParamScheduler):
         super().__init__(optimizer, param_name, begin, end, last_step,
                          by_epoch, verbose)
 
+    @classmethod
+    def build_iter_from_epoch(cls, *args, **kwargs) -> '_ParamScheduler':
+        """Not supported: the scheduler steps on validation results, whose
+        frequency has nothing to do with iterations."""
+        raise ValueError(
+            f'{cls.__name__} steps on validation metrics and cannot be '
+            'converted to iteration-based: remove `convert_to_iter_based` '
+            'from its config')
+
     def _initial_step(self) -> None:
         # Nothing to schedule before the first validation.
         setattr(self.optimizer, _STEP_COUNT_ATTR, 0)
