@@ -4,6 +4,7 @@ Every ``build_*`` method returns a built object unchanged and builds a
 config dict through the matching registry; the Runner calls them lazily.
 """
 import copy
+import logging
 import os
 import os.path as osp
 from typing import Any, Dict, List, Optional, Union
@@ -13,7 +14,7 @@ import torch.nn as nn
 from torch.utils.data import DataLoader
 
 from mmengine.dist import broadcast
-from mmengine.logging import MessageHub, MMLogger
+from mmengine.logging import MessageHub, MMLogger, print_log
 from mmengine.registry import (EVALUATOR, LOG_PROCESSORS, LOOPS,
                                MODEL_WRAPPERS, MODELS, OPTIM_WRAPPERS,
                                PARAM_SCHEDULERS, VISUALIZERS)
@@ -346,11 +347,7 @@ class BuilderMixin:
                 cfg = copy.deepcopy(item)
                 default_args: Dict[str, Any] = dict(optimizer=optim_wrapper)
                 if isinstance(self._train_loop, BaseLoop):
-                    # Schedulers end with training unless told otherwise.
-                    loop = self._train_loop
-                    cfg.setdefault(
-                        'end', loop.max_epochs
-                        if cfg.get('by_epoch', True) else loop.max_iters)
+                    self._default_scheduler_end(cfg, self._train_loop)
                 if self._train_loop is not None:
                     default_args['epoch_length'] = len(self.train_dataloader)
                 built.append(
@@ -359,6 +356,44 @@ class BuilderMixin:
                 raise TypeError('scheduler should be a _ParamScheduler object '
                                 f'or dict, but got {item}')
         return built
+
+    def _default_scheduler_end(self, cfg: dict, loop: BaseLoop) -> None:
+        """Schedulers end with training unless ``cfg`` sets ``end``.
+
+        The default is in the scheduler's own unit: iterations for
+        ``by_epoch=False``, epochs otherwise (for ``convert_to_iter_based``
+        the epoch count that converts back to exactly ``max_iters``, also
+        in an iteration-based loop, whose ``max_epochs`` is 1).
+        """
+        by_epoch = cfg.get('by_epoch', True)
+        converted = cfg.get('convert_to_iter_based', False)
+        if by_epoch and not converted and isinstance(loop,
+                                                     IterBasedTrainLoop):
+            print_log(
+                f'The epoch-based scheduler {cfg.get("type")} runs in an '
+                'iteration-based train loop, which ends one "epoch" only at '
+                'the end of training, so it will not change anything; use '
+                'by_epoch=False (iteration units) or '
+                'convert_to_iter_based=True.',
+                logger='current',
+                level=logging.WARNING)
+        if 'end' in cfg:
+            return
+        if not by_epoch:
+            end, unit = loop.max_iters, 'max_iters'
+        elif converted:
+            end = loop.max_iters / len(loop.dataloader)
+            end, unit = (int(end) if end == int(end) else end), \
+                'max_iters in epochs'
+        else:
+            end, unit = loop.max_epochs, 'max_epochs'
+        begin = cfg.get('begin', 0)
+        if isinstance(begin, (int, float)) and begin >= end:
+            raise ValueError(
+                f'{cfg.get("type")}: begin={begin} is not before the end of '
+                f'training ({unit}={end}), which is the default `end` of a '
+                'scheduler; set `end` or a smaller `begin`')
+        cfg['end'] = end
 
     def build_param_scheduler(self, scheduler: Any) -> Union[List, Dict]:
         """Build parameter schedulers against ``self.optim_wrapper``.
@@ -380,14 +415,20 @@ class BuilderMixin:
                 '`build_param_scheduler` because the latter depends on the '
                 'former')
             return self._build_param_scheduler(scheduler, self.optim_wrapper)
+        names = list(self.optim_wrapper.keys())
+        per_name = isinstance(scheduler, dict) and 'type' not in scheduler
+        if per_name:
+            missing = [n for n in names if n not in scheduler]
+            unknown = [k for k in scheduler if k not in names]
+            if missing or unknown:
+                raise KeyError(
+                    '`param_scheduler` keyed by optimizer name must have '
+                    f'exactly the names of the OptimWrapperDict {names}; '
+                    f'missing: {missing}, unknown: {unknown}')
         param_schedulers = dict()
         for name, optimizer in self.optim_wrapper.items():
-            if isinstance(scheduler, dict) and 'type' not in scheduler:
-                param_schedulers[name] = self._build_param_scheduler(
-                    scheduler[name], optimizer)
-            else:
-                param_schedulers[name] = self._build_param_scheduler(
-                    scheduler, optimizer)
+            param_schedulers[name] = self._build_param_scheduler(
+                scheduler[name] if per_name else scheduler, optimizer)
         return param_schedulers
 
     def build_evaluator(self, evaluator: Any) -> Any:

@@ -707,3 +707,75 @@ def test_dict_of_optim_wrappers_and_schedulers_by_name(tmp_path):
         Runner(**_cfg(tmp_path, model=TwoOptimModel(),
                       optim_wrapper=dict(first=wrappers['first'],
                                          second='SGD'))).train()
+
+
+# ------------------------------------------------ scheduler defaults (03 §8)
+def _lrs(runner):
+    return [float(v) for v in runner.message_hub.get_scalar('train/lr').data[0]]
+
+
+def test_converted_scheduler_in_iteration_loop_spans_all_iterations(
+        tmp_path):
+    """convert_to_iter_based=True in an iteration-based loop: the default
+    end is max_iters (not the loop's single "epoch")."""
+    runner = Runner(**_cfg(
+        tmp_path,
+        train_cfg=dict(by_epoch=False, max_iters=24, val_interval=100),
+        log_processor=dict(by_epoch=False),
+        param_scheduler=dict(
+            type='MultiStepLR', by_epoch=True, milestones=[2, 4],
+            gamma=0.1, convert_to_iter_based=True)))
+    runner.train()
+    per_epoch = len(runner.train_dataloader)  # ToyDataset: 4 batches of 3
+    lrs = _lrs(runner)
+    assert lrs[0] == pytest.approx(0.01)
+    assert lrs[2 * per_epoch] == pytest.approx(0.001)
+    assert lrs[4 * per_epoch] == pytest.approx(0.0001)
+
+
+def test_unconverted_epoch_scheduler_in_iteration_loop_warns(tmp_path):
+    runner = Runner(**_cfg(
+        tmp_path,
+        train_cfg=dict(by_epoch=False, max_iters=8, val_interval=100),
+        log_processor=dict(by_epoch=False),
+        param_scheduler=dict(type='MultiStepLR', by_epoch=True,
+                             milestones=[1], gamma=0.1)))
+    logger = runner.logger
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger.addHandler(handler)
+    try:
+        runner.train()
+    finally:
+        logger.removeHandler(handler)
+    assert any('convert_to_iter_based=True' in r.getMessage()
+               for r in records)
+
+
+def test_defaulted_end_before_begin_is_named(tmp_path):
+    runner = Runner(**_cfg(
+        tmp_path,
+        param_scheduler=dict(type='LinearLR', begin=10, by_epoch=True)))
+    with pytest.raises(ValueError, match=r'begin=10 .*max_epochs=2.*default '
+                       r'`end`'):
+        runner.train()
+
+
+def test_scheduler_dict_keys_must_match_optimizer_names(tmp_path):
+    from mmengine.optim import OptimWrapper, OptimWrapperDict
+    cfg = _cfg(tmp_path)
+    model = ToyModel()
+    wrappers = OptimWrapperDict(
+        a=OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)),
+        b=OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)))
+    cfg.update(model=model, optim_wrapper=wrappers)
+    lin = dict(type='LinearLR', by_epoch=True)
+    runner = Runner(**dict(cfg, param_scheduler=dict(a=[lin])))
+    runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    with pytest.raises(KeyError, match=r"missing: \['b'\], unknown: \[\]"):
+        runner.build_param_scheduler(dict(a=[lin]))
+    with pytest.raises(KeyError, match=r"unknown: \['c'\]"):
+        runner.build_param_scheduler(dict(a=[lin], b=[lin], c=[lin]))
+    built = runner.build_param_scheduler(dict(a=[lin], b=[]))
+    assert sorted(built) == ['a', 'b'] and built['b'] == []
