@@ -100,7 +100,7 @@ def _optimizers_registry():
 
 
 def test_ex_cfg_03_config_and_registry(in_tmp):
-    torch = pytest.importorskip('torch')
+    import torch
     write(in_tmp, 'config_sgd.py', """
         optimizer = dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=0.0001)
         """)
@@ -452,10 +452,10 @@ def test_ex_cfg_18_runner_config_file(in_tmp):
         'shuffle': True
     }
     assert cfg.optim_wrapper.optimizer.type == 'Adam'
-    runner_mod = pytest.importorskip('mmengine.runner')
+    import mmengine.runner as runner_mod
     if not hasattr(runner_mod, 'Runner'):
         pytest.skip('mmengine.runner.Runner is not available yet')
-    torch = pytest.importorskip('torch')
+    import torch
     from mmengine.evaluator import BaseMetric
     from mmengine.model import BaseModel
     from mmengine.registry import DATASETS, METRICS, MODELS

@@ -143,7 +143,6 @@ def _save(tmp_path, state):
 
 
 def test_pretrained_full_and_prefix(tmp_path):
-    pytest.importorskip('mmengine.runner.checkpoint')
     from mmengine.runner import checkpoint
     if not hasattr(checkpoint, '_load_checkpoint'):
         pytest.skip('mmengine.runner.checkpoint not ready')

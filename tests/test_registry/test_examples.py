@@ -149,8 +149,8 @@ def test_ex_reg_06_count_registered_modules(alpha_beta):
 
 
 def test_ex_reg_07_registry_vs_manual_runner_args(tmp_path):
-    runner_module = pytest.importorskip('mmengine.runner')
-    model_module = pytest.importorskip('mmengine.model')
+    import mmengine.runner as runner_module
+    import mmengine.model as model_module
 
     @MODELS.register_module()
     class MyAwesomeModel(model_module.BaseModel):
