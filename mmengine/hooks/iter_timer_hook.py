@@ -5,6 +5,10 @@ from typing import Optional, Sequence, Union
 from mmengine.registry import HOOKS
 from .hook import DATA_BATCH, Hook
 
+# Message-hub keys per mode, built once instead of per iteration.
+_DATA_TIME_KEYS = {m: f'{m}/data_time' for m in ('train', 'val', 'test')}
+_TIME_KEYS = {m: f'{m}/time' for m in ('train', 'val', 'test')}
+
 
 @HOOKS.register_module()
 class IterTimerHook(Hook):
@@ -57,8 +61,8 @@ class IterTimerHook(Hook):
                      data_batch: DATA_BATCH = None,
                      mode: str = 'train') -> None:
         """Record how long the batch took to arrive."""
-        runner.message_hub.update_scalar(f'{mode}/data_time',
-                                         time.time() - self.t)
+        key = _DATA_TIME_KEYS.get(mode) or f'{mode}/data_time'
+        runner.message_hub.update_scalar(key, time.time() - self.t)
 
     def _after_iter(self,
                     runner,
@@ -71,7 +75,7 @@ class IterTimerHook(Hook):
         iter_time = now - self.t
         self.t = now
         hub = runner.message_hub
-        hub.update_scalar(f'{mode}/time', iter_time)
+        hub.update_scalar(_TIME_KEYS.get(mode) or f'{mode}/time', iter_time)
         if mode == 'train':
             self.time_sec_tot += iter_time
             cur_iter = runner.iter

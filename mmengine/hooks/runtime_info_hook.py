@@ -1,4 +1,5 @@
 """``RuntimeInfoHook``: publishes the run's state in the message hub."""
+import sys
 import warnings
 from typing import Any, Dict, Optional
 
@@ -6,8 +7,24 @@ from mmengine.registry import HOOKS
 from .hook import DATA_BATCH, Hook
 
 
+def _tensor_type() -> Any:
+    """``torch.Tensor`` if torch is imported (hooks do not import it)."""
+    torch = sys.modules.get('torch')
+    return getattr(torch, 'Tensor', None)
+
+
+_TENSOR_TYPE = _tensor_type()
+
+
 def _is_scalar(value: Any) -> bool:
     """Whether ``value`` is a single number (Python, numpy or tensor)."""
+    # Fast path for the losses of every iteration: Python numbers and
+    # tensors (``numel`` is cheap; no data is read).
+    kind = type(value)
+    if kind is float or kind is int:
+        return True
+    if kind is _TENSOR_TYPE:
+        return value.numel() == 1
     if isinstance(value, bool):
         return True
     if isinstance(value, (int, float)):

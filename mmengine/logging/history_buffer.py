@@ -14,14 +14,22 @@ _FLOAT64 = np.dtype(np.float64)
 _add = np.add.reduce  # what ndarray.sum calls, minus two Python frames
 
 
+_tensor_type: Optional[type] = None  # torch.Tensor, once torch is imported
+
+
 def _torch_tensor_type() -> Optional[type]:
     """``torch.Tensor`` if torch is already imported, else None.
 
     A value can only be a tensor if torch has been imported, so there is no
     need to import torch here.
     """
-    torch = sys.modules.get('torch')
-    return getattr(torch, 'Tensor', None) if torch is not None else None
+    global _tensor_type
+    if _tensor_type is None:
+        torch = sys.modules.get('torch')
+        if torch is not None:
+            # None while torch is half-way through its own import.
+            _tensor_type = getattr(torch, 'Tensor', None)
+    return _tensor_type
 
 
 def to_scalar(value: Any, what: str = 'value') -> Any:
@@ -42,12 +50,16 @@ def to_scalar(value: Any, what: str = 'value') -> Any:
     Raises:
         TypeError: if ``value`` is not a single number.
     """
+    if type(value) in _NUMBER_TYPES:
+        return value
+    tensor_type = _tensor_type or _torch_tensor_type()
+    if tensor_type is not None and type(value) is tensor_type:
+        # Fast path for the loss of every iteration: a one-element tensor.
+        if value.numel() == 1 and value.is_cpu:
+            return value.item()
     if isinstance(value, (int, float)):
-        if type(value) in (int, float, bool):
-            return value
         # Subclasses such as numpy.float64: give back a plain Python number.
         return int(value) if isinstance(value, int) else float(value)
-    tensor_type = _torch_tensor_type()
     if tensor_type is not None and isinstance(value, tensor_type):
         if value.numel() != 1:
             raise TypeError(

@@ -147,7 +147,10 @@ class MessageHub(ManagerMixin):
                 not a single number.
             ValueError: if ``resumed`` differs from an earlier update.
         """
-        if not isinstance(key, str):
+        # Called several times per iteration: the common case (a str key, a
+        # Python number or CPU tensor, count 1, an unchanged ``resumed``)
+        # takes only the cheap type checks.
+        if type(key) is not str and not isinstance(key, str):
             # Keys are matched by their 'train/', 'val/', 'test/' prefix.
             raise TypeError('MessageHub.update_scalar: key must be a str '
                             "such as 'train/loss', but got "
@@ -161,11 +164,16 @@ class MessageHub(ManagerMixin):
             except TypeError as e:
                 raise TypeError(
                     f'MessageHub.update_scalar: {key!r} {e}') from None
-        self._set_resumed_key(key, resumed)
+        if self._resumed_keys.get(key) is not resumed:
+            self._set_resumed_key(key, resumed)
         buffer = self._log_scalars.get(key)
         if buffer is None:
             buffer = self._log_scalars[key] = HistoryBuffer()
-        buffer._push(value, count)
+        if buffer._pending or type(value) not in _NUMBER_TYPES or \
+                type(count) not in _NUMBER_TYPES:
+            buffer._push(value, count)  # device tensors wait, in order
+        else:
+            buffer._append(value, count)
 
     def update_scalars(self, log_dict: dict, resumed: bool = True) -> None:
         """Update several scalars at once.
@@ -219,7 +227,8 @@ class MessageHub(ManagerMixin):
             resumed (bool): Whether it is saved by :meth:`state_dict`.
                 Defaults to True.
         """
-        self._set_resumed_key(key, resumed)
+        if self._resumed_keys.get(key) is not resumed:  # cheap when unchanged
+            self._set_resumed_key(key, resumed)
         self._runtime_info[key] = value
 
     def update_info_dict(self, info_dict: dict, resumed: bool = True) -> None:

@@ -163,6 +163,8 @@ class LocalVisBackend(BaseVisBackend):
             for key, value in scalar_dict.items()
         }
         record.setdefault('step', step)
+        # Serialised once, appended to both files.
+        line = json.dumps(record) + '\n'
         if file_path is not None:
             assert file_path.split('.')[-1] == 'json', (
                 f'file_path must be a .json file, but got {file_path!r}')
@@ -170,16 +172,72 @@ class LocalVisBackend(BaseVisBackend):
             assert extra != self._scalar_save_file, (
                 f'file_path {file_path!r} and scalar_save_file '
                 f'{osp.basename(self._scalar_save_file)!r} must differ')
-            self._append_json(record, extra)
-        self._append_json(record, self._scalar_save_file)
+            self._append_line(line, extra)
+        self._append_line(line, self._scalar_save_file)
 
-    @staticmethod
-    def _append_json(record: dict, path: str) -> None:
-        # One short append per call: cheap at every log interval and a
-        # crash can at worst lose the last line, never the earlier ones.
-        line = json.dumps(record) + '\n'
-        with open(path, 'a', encoding='utf-8') as f:
-            f.write(line)
+    def _append_json(self, record: dict, path: str) -> None:
+        self._append_line(json.dumps(record) + '\n', path)
+
+    def _append_line(self, line: str, path: str) -> None:
+        """Append ``line`` to ``path`` with one ``write`` system call.
+
+        Opening and closing the file for every line cost most of a log
+        interval's time, so each file stays open (an unbuffered ``O_APPEND``
+        descriptor: every line reaches the OS right away, and a crash can at
+        worst lose the line being written) until :meth:`close`. A file
+        removed or replaced since it was opened is reopened, so the line
+        always goes to the file currently at ``path``, as with a fresh
+        ``open(path, 'a')``.
+        """
+        fds = self.__dict__.setdefault('_append_fds', {})
+        entry = fds.get(path)
+        if entry is not None:
+            try:
+                st = os.stat(path)
+                if (st.st_dev, st.st_ino) != entry[1]:
+                    entry = None
+            except OSError:
+                entry = None
+            if entry is None:
+                os.close(fds.pop(path)[0])
+        if entry is None:
+            if len(fds) >= 16:  # bound the descriptors held
+                self._close_append_fds()
+                fds = self.__dict__.setdefault('_append_fds', {})
+            # Text mode on Windows (no O_BINARY) turns '\n' into '\r\n',
+            # as open(path, 'a') did.
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+            st = os.fstat(fd)
+            entry = fds[path] = (fd, (st.st_dev, st.st_ino))
+        data = memoryview(line.encode('utf-8'))
+        while data:  # regular files take it all at once; loop to be safe
+            data = data[os.write(entry[0], data):]
+
+    def _close_append_fds(self) -> None:
+        fds = self.__dict__.pop('_append_fds', None) or {}
+        for fd, _ in fds.values():
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        """Close the scalar files kept open for appending."""
+        self._close_append_fds()
+
+    def __del__(self) -> None:
+        try:
+            self._close_append_fds()
+        except Exception:  # interpreter shutdown
+            pass
+
+    def __getstate__(self) -> dict:
+        # The open descriptors belong to this object: a copy (deepcopy,
+        # pickle) opens its own on its first write instead of sharing them
+        # (and closing them twice).
+        state = self.__dict__.copy()
+        state.pop('_append_fds', None)
+        return state
 
 
 @VISBACKENDS.register_module()

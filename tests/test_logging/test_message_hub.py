@@ -64,6 +64,31 @@ def test_update_scalar_with_device_tensors_does_not_sync(hub):
     assert 'len=2' in repr(hub.get_scalar('train/acc'))
 
 
+def test_update_scalar_value_kinds_and_order(hub):
+    # Python numbers and one-element CPU tensors (the per-iteration fast
+    # path), tensor subclasses and numpy values all end up as numbers.
+    hub.update_scalar('train/a', 1.5)
+    hub.update_scalar('train/a', torch.tensor(2.5))
+    hub.update_scalar('train/a', torch.nn.Parameter(torch.tensor([3.5])))
+    hub.update_scalar('train/a', np.float64(4.5), torch.tensor(2))
+    hub.update_scalar('train/a', torch.tensor(True))
+    logs, counts = hub.get_scalar('train/a').data
+    assert logs.tolist() == [1.5, 2.5, 3.5, 4.5, 1.0]
+    assert counts.tolist() == [1, 1, 1, 2, 1]
+    # Numbers logged after a pending device tensor keep their order.
+    hub.update_scalar('train/b', 1.0)
+    hub.update_scalar('train/b', torch.tensor(2.0, device='meta'))
+    hub.update_scalar('train/b', 3.0)
+    assert len(hub.get_scalar('train/b')._pending) == 2
+    # resumed given as a truthy non-bool is the same flag.
+    hub.update_scalar('train/a', 5.0, resumed=1)
+    hub.update_info('iter', 1)
+    hub.update_info('iter', 2, resumed=1)
+    with pytest.raises(TypeError, match="'train/a' value"):
+        hub.update_scalar('train/a', torch.ones(2))
+    assert len(hub.get_scalar('train/a').data[0]) == 6
+
+
 def test_errors(hub):
     with pytest.raises(TypeError, match="'train/x' value"):
         hub.update_scalar('train/x', 'abc')

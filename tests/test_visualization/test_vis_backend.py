@@ -1,3 +1,4 @@
+import copy
 import json
 import os
 import os.path as osp
@@ -74,6 +75,47 @@ def test_local_scalars_json_lines(tmp_path):
                         step=12)
     assert read_lines(tmp_path / 'scalars.json')[-1] == {
         'per_class': [0.5, 0.25], 'name': 'x', 'step': 12}
+
+
+def test_local_scalars_files_kept_open_but_each_line_written(tmp_path):
+    backend = LocalVisBackend(str(tmp_path))
+    backend.add_scalars({'a': 1}, step=1, file_path='run.json')
+    # Each line reaches the file right away, before close().
+    assert read_lines(tmp_path / 'run.json') == [{'a': 1, 'step': 1}]
+    assert read_lines(tmp_path / 'scalars.json') == [{'a': 1, 'step': 1}]
+    # A file removed or replaced meanwhile is re-created / appended to at
+    # its current path, like a fresh open(path, 'a').
+    os.remove(tmp_path / 'run.json')
+    os.replace(tmp_path / 'scalars.json', tmp_path / 'old.json')
+    (tmp_path / 'scalars.json').write_text('{"x": 0}\n')
+    backend.add_scalars({'a': 2}, step=2, file_path='run.json')
+    assert read_lines(tmp_path / 'run.json') == [{'a': 2, 'step': 2}]
+    assert read_lines(tmp_path / 'scalars.json') == [{
+        'x': 0
+    }, {
+        'a': 2,
+        'step': 2
+    }]
+    assert read_lines(tmp_path / 'old.json') == [{'a': 1, 'step': 1}]
+    backend.close()
+    assert not backend.__dict__.get('_append_fds')
+    # Writing after close() opens the files again.
+    backend.add_scalar('b', 3, step=3)
+    assert read_lines(tmp_path / 'scalars.json')[-1] == {'b': 3, 'step': 3}
+    # Only a bounded number of files is held open.
+    for i in range(20):
+        backend.add_scalars({'i': i}, step=i, file_path=f'f{i}.json')
+    assert len(backend.__dict__['_append_fds']) <= 16
+    assert all(
+        read_lines(tmp_path / f'f{i}.json') == [{'i': i, 'step': i}]
+        for i in range(20))
+    # A copy does not share (nor close) the original's open files.
+    clone = copy.deepcopy(backend)
+    assert not clone.__dict__.get('_append_fds')
+    del clone
+    backend.add_scalar('b', 4, step=4)
+    assert read_lines(tmp_path / 'scalars.json')[-1] == {'b': 4, 'step': 4}
+    backend.close()
 
 
 def test_local_scalar_errors(tmp_path):
