@@ -1,3 +1,5 @@
+from collections import OrderedDict
+
 import pytest
 import torch
 import torch.nn as nn
@@ -152,6 +154,17 @@ def test_parse_losses():
     assert list(log_vars) == ['loss_cls', 'loss_list', 'acc', 'loss']
     assert torch.allclose(log_vars['loss_list'], torch.tensor(6.))
     assert torch.allclose(log_vars['acc'], torch.tensor(0.5))
+
+
+def test_parse_losses_key_named_loss_keeps_its_position():
+    model = ToyModel()
+    w = torch.tensor(2., requires_grad=True)
+    loss, log_vars = model.parse_losses(
+        dict(loss=w * 3, acc=torch.tensor(1.), loss_b=torch.tensor([1., 3.])))
+    assert list(log_vars) == ['loss', 'acc', 'loss_b']
+    assert loss.item() == 8 and log_vars['loss'].item() == 8
+    assert all(not v.requires_grad for v in log_vars.values())
+    assert isinstance(log_vars, OrderedDict)
 
 
 def test_parse_losses_keeps_graph_of_total_loss():

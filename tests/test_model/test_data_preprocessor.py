@@ -190,3 +190,36 @@ def test_img_preprocessor_follows_model_dtype():
     out = prep(dict(inputs=[torch.ones(1, 2, 2, dtype=torch.uint8)] * 2))
     assert out['inputs'].dtype == torch.float64
     assert (out['inputs'] == 0).all()
+
+
+def test_cast_data_fast_paths_match_general_path():
+    """Exact list/dict/tuple/tensor take a fast path; subclasses of them
+    keep their type through the general one, and a tensor already on the
+    device comes back as the same object (what ``.to()`` returns)."""
+
+    class MyList(list):
+        pass
+
+    class MyDict(dict):
+        pass
+
+    class MyTensor(torch.Tensor):
+        pass
+
+    prep = BaseDataPreprocessor()
+    x = torch.ones(2)
+    assert prep.cast_data(x) is x
+    out = prep.cast_data(
+        dict(a=[x, (x, 1)], b=MyList([x]), c=MyDict(k=x), d='s'))
+    assert type(out) is dict and type(out['a']) is list
+    assert type(out['a'][1]) is tuple and out['a'][1][0] is x
+    assert out['a'][1][1] == 1 and out['d'] == 's'
+    assert type(out['b']) is MyList and out['b'][0] is x
+    assert type(out['c']) is dict and out['c']['k'] is x
+    sub = x.as_subclass(MyTensor)
+    assert type(prep.cast_data([sub])[0]) is MyTensor
+    # non_blocking does not matter when nothing moves
+    assert BaseDataPreprocessor(non_blocking=True).cast_data(x) is x
+    prep.to('meta')
+    moved = prep.cast_data([x])[0]
+    assert moved.device.type == 'meta' and x.device.type == 'cpu'

@@ -248,6 +248,12 @@ def test_optim_context_no_sync():
         SGD(model.parameters(), lr=0.1), accumulative_counts=2)
     with wrapper.optim_context(nn.Linear(1, 1)):
         pass
+    # the context without no_sync is reusable and reentrant
+    context = wrapper.optim_context(nn.Linear(1, 1))
+    with context, context:
+        pass
+    with context:
+        pass
 
 
 def test_clip_grad_norm_and_value():

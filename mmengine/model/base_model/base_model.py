@@ -106,16 +106,19 @@ class BaseModel(BaseModule, metaclass=ABCMeta):
             TypeError: If a value is neither a tensor nor a list of tensors.
             ValueError: If no key contains ``'loss'``.
         """
-        reduced = []
+        # One pass that reduces, sums and detaches (this runs every
+        # iteration). The total is summed in key order, as ``_sum`` would.
+        log_vars: Dict[str, torch.Tensor] = OrderedDict()
+        loss = None
         for name, value in losses.items():
             if isinstance(value, torch.Tensor):
                 # a 0-dim tensor is its own mean; skipping the op keeps the
                 # per-iteration cost down.
-                reduced.append((name, value if value.dim() == 0 else
-                                value.mean()))
+                if value.dim() != 0:
+                    value = value.mean()
             elif isinstance(value, (list, tuple)) and value and all(
                     isinstance(v, torch.Tensor) for v in value):
-                reduced.append((name, _sum([v.mean() for v in value])))
+                value = _sum([v.mean() for v in value])
             else:
                 got = type(value).__name__
                 if isinstance(value, (list, tuple)):
@@ -124,14 +127,15 @@ class BaseModel(BaseModule, metaclass=ABCMeta):
                 raise TypeError(
                     f'parse_losses: the value of {name!r} must be a tensor or'
                     f' a non-empty list of tensors, but got {got}')
-        loss_terms = [value for name, value in reduced if 'loss' in name]
-        if not loss_terms:
+            if 'loss' in name:
+                loss = value if loss is None else loss + value
+            # A key named 'loss' keeps its position but is overwritten by
+            # the detached total below, so it needs no detach of its own.
+            log_vars[name] = value if name == 'loss' else value.detach()
+        if loss is None:
             raise ValueError(
                 'parse_losses: no key of the loss dict contains "loss", so '
                 f'there is nothing to optimise (keys: {list(losses)})')
-        loss = _sum(loss_terms)
-        log_vars = OrderedDict(
-            (name, value.detach()) for name, value in reduced)
         # the total goes last, so logs read `loss1 ... loss2 ... loss`.
         log_vars['loss'] = loss.detach()
         return loss, log_vars  # type: ignore

@@ -55,7 +55,22 @@ class BaseDataPreprocessor(nn.Module):
         Returns:
             The same structure with its tensors on ``self.device``.
         """
-        # Most common leaves first: this runs on every batch.
+        # This runs on every batch. Fast paths for the exact built-in types
+        # (isinstance against the Mapping ABC is slow); subclasses take the
+        # general path below.
+        cls = type(data)
+        if cls is torch.Tensor:
+            # `.to()` returns the tensor itself when it is already on the
+            # device, whatever `non_blocking`; skip the call in that case.
+            if data.device == self._device:
+                return data
+            return data.to(self._device, non_blocking=self._non_blocking)
+        if cls is list:
+            return [self.cast_data(d) for d in data]
+        if cls is dict:
+            return {key: self.cast_data(value) for key, value in data.items()}
+        if cls is tuple:
+            return tuple([self.cast_data(d) for d in data])
         if isinstance(data, (torch.Tensor, BaseDataElement)):
             return data.to(self._device, non_blocking=self._non_blocking)
         if isinstance(data, (dict, Mapping)):

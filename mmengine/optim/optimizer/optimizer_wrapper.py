@@ -7,8 +7,8 @@ clipping with ``grad_norm`` logging, and lr / momentum queries.
 """
 import inspect
 import logging
-from contextlib import contextmanager
-from typing import Any, Dict, Iterator, List, Optional
+from contextlib import nullcontext
+from typing import Any, ContextManager, Dict, List, Optional
 
 import torch
 import torch.nn as nn
@@ -20,6 +20,9 @@ from .errors import OptimConfigTypeError
 
 __all__ = ['OptimWrapper']
 
+
+# Reusable and reentrant: shared by every ``optim_context`` without no_sync.
+_NULL_CONTEXT = nullcontext()
 
 _CLIP_FUNCS = {
     'norm': torch.nn.utils.clip_grad_norm_,
@@ -132,8 +135,15 @@ class OptimWrapper:
         loss = self.scale_loss(loss)
         self.backward(loss)
         if self.should_update():
-            self.step(**(step_kwargs or {}))
-            self.zero_grad(**(zero_kwargs or {}))
+            # No empty kwargs dicts built on the common path.
+            if step_kwargs:
+                self.step(**step_kwargs)
+            else:
+                self.step()
+            if zero_kwargs:
+                self.zero_grad(**zero_kwargs)
+            else:
+                self.zero_grad()
 
     def scale_loss(self, loss: torch.Tensor) -> torch.Tensor:
         """Divide ``loss`` by the size of the current accumulation window.
@@ -188,18 +198,17 @@ class OptimWrapper:
     # ------------------------------------------------------------------
     # Accumulation / distributed sync
     # ------------------------------------------------------------------
-    @contextmanager
-    def optim_context(self, model: nn.Module) -> Iterator[None]:
+    def optim_context(self, model: nn.Module) -> ContextManager:
         """Context for the forward pass of ``model``.
 
         On iterations that only accumulate gradients, a model that has
         ``no_sync`` (DDP) skips the gradient all-reduce.
         """
+        # Entered every iteration: a plain function returning a shared
+        # ``nullcontext`` costs less than a generator-based context manager.
         if not self.should_sync() and hasattr(model, 'no_sync'):
-            with model.no_sync():
-                yield
-        else:
-            yield
+            return model.no_sync()
+        return _NULL_CONTEXT
 
     def initialize_count_status(self, model: nn.Module, init_counts: int,
                                 max_counts: int) -> None:
