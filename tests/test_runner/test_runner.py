@@ -530,7 +530,7 @@ def test_runners_started_in_the_same_second_do_not_share_state(
     import time
     import types
 
-    import mmengine.runner.runner as runner_module
+    import mmengine.runner._runner_env as runner_module
     frozen = types.SimpleNamespace(
         time=time.time,
         localtime=time.localtime,
