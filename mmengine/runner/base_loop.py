@@ -1,8 +1,11 @@
 """The abstract base of every loop the Runner drives."""
+import logging
 from abc import ABCMeta, abstractmethod
 from typing import Any, Dict, Union
 
 from torch.utils.data import DataLoader
+
+from mmengine.logging import print_log
 
 __all__ = ['BaseLoop']
 
@@ -40,3 +43,11 @@ class BaseLoop(metaclass=ABCMeta):
     @abstractmethod
     def run(self) -> Any:
         """Execute the loop."""
+
+
+def _warn_no_metainfo(dataloader: Any) -> None:
+    print_log(
+        f'Dataset {type(dataloader.dataset).__name__} has no metainfo. '
+        '``dataset_meta`` in visualizer will be None.',
+        logger='current',
+        level=logging.WARNING)
